@@ -1,0 +1,88 @@
+"""Stage `crop`: cut HR training crops from the filtered photos.
+
+    python -m pipeline.crop data/filtered data/hr
+
+Modes (crop.mode):
+- tiles:  every `size` crop on a `stride` grid, at most `max_per_image`, evenly spread;
+- center: one crop from the middle;
+- seed:   resize the shorter side to `size`, then one seeded random crop (the 2019
+          project's 600x600 recipe).
+Outputs keep the split: data/hr/<split>/<stem>_<k>.png, each exactly size x size.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import hashlib
+from pathlib import Path
+
+import numpy as np
+
+from pipeline.filter import SPLITS
+from pipeline.images import list_images, load_rgb, save_png
+from pipeline.outputs import reset_folder
+from pipeline.parallel import default_jobs, map_ordered
+from pipeline.params import Crop, load_params
+from pipeline.resize import pillow_resize
+
+
+def tile_origins(h: int, w: int, size: int, stride: int, limit: int) -> list[tuple[int, int]]:
+    """Top-left corners of the crops on a grid, thinned evenly to at most `limit`."""
+    origins = [(y, x) for y in range(0, h - size + 1, stride) for x in range(0, w - size + 1, stride)]
+    if len(origins) > limit:
+        keep = np.linspace(0, len(origins) - 1, limit).round().astype(int)
+        origins = [origins[i] for i in keep]
+    return origins
+
+
+def rng_for(seed: int, name: str) -> np.random.Generator:
+    """A generator that depends on the seed and the file only, not on processing order."""
+    digest = hashlib.sha256(f"{seed}:{name}".encode()).digest()
+    return np.random.default_rng(int.from_bytes(digest[:8], "little"))
+
+
+def crops(img: np.ndarray, p: Crop, rng: np.random.Generator) -> list[np.ndarray]:
+    h, w = img.shape[:2]
+    if min(h, w) < p.size:
+        raise ValueError(f"{w}x{h} is smaller than crop.size={p.size}")
+    if p.mode == "tiles":
+        return [img[y:y + p.size, x:x + p.size] for y, x in tile_origins(h, w, p.size, p.stride, p.max_per_image)]
+    if p.mode == "center":
+        y, x = (h - p.size) // 2, (w - p.size) // 2
+        return [img[y:y + p.size, x:x + p.size]]
+    ratio = p.size / min(h, w)
+    img = pillow_resize(img, (max(p.size, round(h * ratio)), max(p.size, round(w * ratio))))
+    h, w = img.shape[:2]
+    y, x = int(rng.integers(0, h - p.size + 1)), int(rng.integers(0, w - p.size + 1))
+    return [img[y:y + p.size, x:x + p.size]]
+
+
+def crop_file(job: tuple[Path, Path], p: Crop, seed: int) -> int:
+    src, dst_dir = job
+    pieces = crops(load_rgb(src), p, rng_for(seed, src.name))
+    for k, piece in enumerate(pieces):
+        save_png(np.ascontiguousarray(piece), dst_dir / f"{src.stem}_{k:03d}.png")
+    return len(pieces)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("src", type=Path, help="filter output (holds train/, val/, test/)")
+    parser.add_argument("out", type=Path)
+    parser.add_argument("--params", type=Path, default=Path("params.yaml"))
+    parser.add_argument("--jobs", type=int, default=default_jobs())
+    args = parser.parse_args()
+    params = load_params(args.params)
+    reset_folder(args.out)
+    jobs = []
+    for split in SPLITS:
+        dst = reset_folder(args.out / split)
+        jobs += [(src, dst) for src in list_images(args.src / split)]
+    work = functools.partial(crop_file, p=params.crop, seed=params.base.seed)
+    counts = list(map_ordered(work, jobs, args.jobs, "crop"))
+    print(f"crop: {sum(counts)} crops of {params.crop.size}px from {len(jobs)} images into {args.out}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,127 @@
+"""Safe image loading and deterministic saving, shared by every stage and the upscale tool.
+
+Everything downstream works on 8-bit RGB numpy arrays (H, W, 3). `decode` turns any file
+Pillow can read into that form and says what it had to do on the way (EXIF rotation,
+grayscale, alpha, 16-bit, CMYK), so callers can keep or reject by their own rules.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageOps
+
+IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif", ".tif", ".tiff"})
+DEFAULT_MAX_PIXELS = 60_000_000
+# Fixed zlib level: the same pixels always give the same bytes, so DVC hashes do not churn.
+PNG_COMPRESS_LEVEL = 6
+
+
+class BadImage(ValueError):
+    """A file that cannot be used as an image; the message starts with the file's path."""
+
+
+@dataclass(frozen=True)
+class Decoded:
+    rgb: np.ndarray            # (H, W, 3) uint8, EXIF orientation applied
+    alpha: np.ndarray | None   # (H, W) uint8 when the file had transparency
+    grayscale: bool            # the file held one channel of luminance
+    frames: int                # > 1 for animations; only the first frame is decoded
+    source_mode: str           # Pillow mode before conversion, e.g. "CMYK", "I;16", "P"
+    icc_profile: bytes | None
+
+
+def _to_8bit(img: Image.Image) -> Image.Image:
+    """Scale 16/32-bit single-channel images to 0..255 instead of clipping them."""
+    if img.mode in ("I;16", "I;16B", "I;16L", "I;16N"):
+        arr = np.asarray(img, dtype=np.uint16)
+        return Image.fromarray((arr >> 8).astype(np.uint8), "L")
+    if img.mode == "I":
+        arr = np.asarray(img, dtype=np.int64)
+        top = 65535 if arr.max(initial=0) > 255 else 255
+        return Image.fromarray((np.clip(arr, 0, top) * 255 // top).astype(np.uint8), "L")
+    if img.mode == "F":
+        arr = np.asarray(img, dtype=np.float64)
+        top = 1.0 if arr.max(initial=0) <= 1.0 else 255.0
+        return Image.fromarray(np.clip(arr / top * 255 + 0.5, 0, 255).astype(np.uint8), "L")
+    return img
+
+
+def decode(path: Path | str, max_pixels: int = DEFAULT_MAX_PIXELS) -> Decoded:
+    """Fully decode `path` to RGB (+ alpha), refusing decompression bombs before decoding."""
+    path = Path(path)
+    try:
+        with warnings.catch_warnings():
+            # Our own pixel cap below replaces Pillow's warning-level check.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(path) as img:
+                width, height = img.size
+                if width * height > max_pixels:
+                    raise BadImage(f"{path}: {width}x{height} = {width * height} pixels exceeds "
+                                   f"the cap of {max_pixels} (decompression bomb?)")
+                frames = getattr(img, "n_frames", 1)
+                source_mode = img.mode
+                icc = img.info.get("icc_profile")
+                img.load()
+                img = ImageOps.exif_transpose(img)
+    except BadImage:
+        raise
+    except Image.DecompressionBombError as e:
+        raise BadImage(f"{path}: decompression bomb ({e})") from e
+    except FileNotFoundError as e:
+        raise BadImage(f"{path}: no such file") from e
+    except Image.UnidentifiedImageError as e:
+        raise BadImage(f"{path}: not an image Pillow can identify") from e
+    except (OSError, SyntaxError, ValueError, EOFError) as e:
+        raise BadImage(f"{path}: cannot decode ({e})") from e
+
+    img = _to_8bit(img)
+    if img.mode == "P" or img.mode == "PA":
+        img = img.convert("RGBA" if "transparency" in img.info or img.mode == "PA" else "RGB")
+    alpha = None
+    if img.mode in ("RGBA", "LA", "La", "RGBa"):
+        alpha = np.asarray(img.getchannel("A"), dtype=np.uint8).copy()
+        if alpha.min() == 255:
+            alpha = None  # an alpha channel that is fully opaque carries nothing
+    grayscale = img.mode in ("L", "LA", "La", "1")
+    rgb = np.asarray(img.convert("RGB"), dtype=np.uint8).copy()
+    return Decoded(rgb, alpha, grayscale, frames, source_mode, icc)
+
+
+def composite_on_white(rgb: np.ndarray, alpha: np.ndarray) -> np.ndarray:
+    a = alpha[..., None].astype(np.float32) / 255.0
+    return np.round(rgb * a + 255.0 * (1.0 - a)).astype(np.uint8)
+
+
+def load_rgb(path: Path | str, max_pixels: int = DEFAULT_MAX_PIXELS) -> np.ndarray:
+    """Decode to (H, W, 3) uint8; transparency is composited on white."""
+    d = decode(path, max_pixels)
+    return d.rgb if d.alpha is None else composite_on_white(d.rgb, d.alpha)
+
+
+def save_png(arr: np.ndarray, path: Path | str, icc_profile: bytes | None = None) -> None:
+    """Write a PNG with no timestamps or text chunks; parent folders are created."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if arr.dtype != np.uint8:
+        raise TypeError(f"{path}: expected uint8 pixels, got {arr.dtype}")
+    mode = {2: "L", 3: None}.get(arr.ndim)
+    channels = arr.shape[2] if arr.ndim == 3 else 1
+    mode = mode or {3: "RGB", 4: "RGBA"}[channels]
+    extra = {"icc_profile": icc_profile} if icc_profile else {}
+    # Write to a sibling then rename, so an interrupted run never leaves a half PNG behind.
+    tmp = path.with_name(f".{path.name}.partial")
+    Image.fromarray(arr, mode).save(tmp, format="PNG", compress_level=PNG_COMPRESS_LEVEL, **extra)
+    tmp.replace(path)
+
+
+def list_images(folder: Path | str) -> list[Path]:
+    """Image files directly inside `folder`, sorted by name (the order every stage relies on)."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise FileNotFoundError(f"{folder}: no such folder")
+    return sorted(p for p in folder.iterdir()
+                  if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES and not p.name.startswith("."))

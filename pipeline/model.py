@@ -1,0 +1,125 @@
+"""Residual super-resolution networks, built from params.yaml's `model` section.
+
+Both architectures use only Keras's built-in layers, so a saved `models/model.keras`
+loads with a bare `keras.models.load_model(path)`, without this package. Inputs are
+RGB in [0, 1] of any size, shape (None, None, 3); outputs are `scale` times larger.
+
+- `edsr` (default): EDSR-style body (Lim et al. 2017): no batch norm, which hurts SR
+  by normalising away contrast, residual blocks whose branch is scaled down
+  (`residual_scale`) so deep stacks train stably, a sub-pixel upsampler working at LR
+  resolution, and a global skip from the bicubic-upsampled input, so the network only
+  learns the missing detail.
+- `original`: the 2019 project's network, kept to reproduce its result side by side:
+  a 3-channel residual stream of `blocks` blocks (2 conv(filters, relu) then conv(3, 1x1)),
+  nearest upsampling, 3 conv(filters, relu), conv(3, 1x1). Use blocks 9, filters 64.
+"""
+
+from __future__ import annotations
+
+import keras
+from keras import layers
+
+from pipeline.params import Model
+
+
+def conv(filters: int, kernel_size: int, activation: str | None = None) -> layers.Conv2D:
+    return layers.Conv2D(filters, kernel_size, padding="same", activation=activation)
+
+
+def residual_block(x, filters: int, kernel_size: int, convs: int, scale: float):
+    """x + scale * (conv -> relu -> ... -> conv)(x): relu between convs, none after the last."""
+    y = x
+    for i in range(convs):
+        y = conv(filters, kernel_size, "relu" if i < convs - 1 else None)(y)
+    if scale != 1.0:
+        y = layers.Rescaling(scale)(y)
+    return layers.Add()([x, y])
+
+
+def subpixel_upsampler(x, channels: int, kernel_size: int, scale: int):
+    """A k x k convolution to channels*scale^2 maps followed by a pixel shuffle.
+
+    Implemented as the equivalent strided transposed convolution (kernel k*scale, stride
+    scale; Shi et al. 2016, "Is the deconvolution layer the same as a convolutional
+    layer?"), because Keras has no built-in pixel-shuffle layer and a custom one would
+    make the saved model depend on this package.
+    """
+    return layers.Conv2DTranspose(channels, kernel_size * scale, strides=scale, padding="same")(x)
+
+
+def build_edsr(m: Model, scale: int) -> keras.Model:
+    inputs = keras.Input((None, None, 3), name="lr")
+    head = conv(m.filters, m.kernel_size)(inputs)
+    x = head
+    for _ in range(m.blocks):
+        x = residual_block(x, m.filters, m.kernel_size, m.convs_per_block, m.residual_scale)
+    x = conv(m.filters, m.kernel_size)(x)
+    x = layers.Add()([x, head])
+    if m.upsampler == "pixel_shuffle":
+        out = subpixel_upsampler(x, 3, m.kernel_size, scale)
+    else:
+        x = layers.UpSampling2D(scale, interpolation="nearest")(x)
+        x = conv(m.filters, m.kernel_size, "relu")(x)
+        out = conv(3, m.kernel_size)(x)
+    if m.skip != "none":
+        out = layers.Add()([out, layers.UpSampling2D(scale, interpolation=m.skip)(inputs)])
+    out = layers.Activation("linear", dtype="float32", name="sr")(out)
+    return keras.Model(inputs, out, name="edsr")
+
+
+def build_original(m: Model, scale: int) -> keras.Model:
+    inputs = keras.Input((None, None, 3), name="lr")
+    x = inputs
+    for _ in range(m.blocks):
+        y = conv(m.filters, m.kernel_size, "relu")(x)
+        y = conv(m.filters, m.kernel_size, "relu")(y)
+        x = layers.Add()([x, conv(3, 1)(y)])
+    x = layers.UpSampling2D(scale, interpolation="nearest")(x)
+    for _ in range(3):
+        x = conv(m.filters, m.kernel_size, "relu")(x)
+    out = layers.Activation("linear", dtype="float32", name="sr")(conv(3, 1)(x))
+    return keras.Model(inputs, out, name="original")
+
+
+def build_model(m: Model, scale: int) -> keras.Model:
+    return {"edsr": build_edsr, "original": build_original}[m.arch](m, scale)
+
+
+def receptive_radius(model: keras.Model) -> int:
+    """LR pixels of context each output pixel sees on each side (for seamless tiling)."""
+    radius = 0.0
+    for layer in model.layers:
+        if isinstance(layer, layers.Conv2DTranspose):
+            radius += (layer.kernel_size[0] / layer.strides[0]) / 2
+        elif isinstance(layer, layers.Conv2D):
+            k = layer.kernel_size[0]
+            # Convs after an upsampling layer work at HR and see half as far in LR pixels.
+            radius += (k // 2) / (2 if _after_upsampling(model, layer) else 1)
+        elif isinstance(layer, layers.UpSampling2D):
+            radius += 2  # bicubic reaches 2 LR pixels
+    return int(radius) + 1
+
+
+def _after_upsampling(model: keras.Model, target: layers.Layer) -> bool:
+    for layer in model.layers:
+        if layer is target:
+            return False
+        if isinstance(layer, layers.UpSampling2D) and layer.interpolation == "nearest":
+            return True
+    return False
+
+
+def flops_per_lr_pixel(model: keras.Model, scale: int) -> int:
+    """Multiply-adds x 2 of all convolutions, per LR input pixel (forward pass)."""
+    total = 0
+    for layer in model.layers:
+        if isinstance(layer, (layers.Conv2D, layers.Conv2DTranspose)):
+            kh, kw = layer.kernel_size
+            cin = layer.input.shape[-1]
+            # A transposed conv scatters its whole kernel from each LR pixel: the same cost
+            # per LR pixel as the k x k conv to filters*scale^2 maps it stands for.
+            macs = kh * kw * cin * layer.filters
+            if isinstance(layer, layers.Conv2D) and _after_upsampling(model, layer):
+                macs *= scale * scale
+            total += 2 * macs
+    return total

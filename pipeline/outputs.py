@@ -1,0 +1,33 @@
+"""Writing stage outputs: start from an empty folder, write JSON the same way every time."""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+from pathlib import Path
+
+
+def reset_folder(path: Path) -> Path:
+    """Empty `path` (DVC does this before `dvc repro`; a hand-run stage needs it too)."""
+    if path.exists():
+        shutil.rmtree(path)
+    path.mkdir(parents=True)
+    return path
+
+
+def _finite(value: object) -> object:
+    # JSON has no Infinity: a perfect reconstruction's PSNR is written as null.
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_finite(v) for v in value]
+    return value
+
+
+def write_json(data: object, path: Path) -> None:
+    """Sorted keys, fixed indent, trailing newline: identical data gives identical bytes."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(_finite(data), indent=2, sort_keys=True) + "\n")

@@ -1,0 +1,38 @@
+"""Run a worker over many files on all cores, in input order, with a progress bar."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from typing import TypeVar
+
+from tqdm import tqdm
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+def default_jobs() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def map_ordered(fn: Callable[[T], R], items: Sequence[T], jobs: int, desc: str) -> Iterator[R]:
+    """Yield fn(item) for each item, in order.
+
+    Workers get one item at a time and return small records (they write their own
+    outputs), so memory stays at about `jobs` images whatever the dataset size.
+    """
+    bar = tqdm(total=len(items), desc=desc, unit="img", mininterval=1.0, disable=None)
+    with bar:
+        if jobs <= 1 or len(items) <= 1:
+            results: Iterable[R] = map(fn, items)
+            for r in results:
+                bar.update()
+                yield r
+            return
+        with ProcessPoolExecutor(max_workers=jobs) as pool:
+            chunk = max(1, min(16, len(items) // (jobs * 8)))
+            for r in pool.map(fn, items, chunksize=chunk):
+                bar.update()
+                yield r
