@@ -14,16 +14,15 @@ from __future__ import annotations
 
 import argparse
 import functools
-import hashlib
 from pathlib import Path
 
 import numpy as np
 
-from pipeline.filter import SPLITS
 from pipeline.images import list_images, load_rgb, save_png
-from pipeline.outputs import reset_folder
+from pipeline.outputs import SPLITS, reset_folder
 from pipeline.parallel import default_jobs, map_ordered
 from pipeline.params import Crop, load_params
+from pipeline.randomness import rng_for
 from pipeline.resize import pillow_resize
 
 
@@ -34,12 +33,6 @@ def tile_origins(h: int, w: int, size: int, stride: int, limit: int) -> list[tup
         keep = np.linspace(0, len(origins) - 1, limit).round().astype(int)
         origins = [origins[i] for i in keep]
     return origins
-
-
-def rng_for(seed: int, name: str) -> np.random.Generator:
-    """A generator that depends on the seed and the file only, not on processing order."""
-    digest = hashlib.sha256(f"{seed}:{name}".encode()).digest()
-    return np.random.default_rng(int.from_bytes(digest[:8], "little"))
 
 
 def crops(img: np.ndarray, p: Crop, rng: np.random.Generator) -> list[np.ndarray]:

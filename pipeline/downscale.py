@@ -17,12 +17,11 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageFilter
 
-from pipeline.crop import rng_for
-from pipeline.filter import SPLITS
 from pipeline.images import list_images, load_rgb, save_png
-from pipeline.outputs import reset_folder
+from pipeline.outputs import SPLITS, reset_folder
 from pipeline.parallel import default_jobs, map_ordered
 from pipeline.params import Downscale, load_params
+from pipeline.randomness import rng_for
 from pipeline.resize import downscale
 
 

@@ -19,11 +19,10 @@ import numpy as np
 from PIL import Image
 
 from pipeline.images import BadImage, composite_on_white, decode, list_images, save_png
-from pipeline.outputs import reset_folder, write_json
+from pipeline.outputs import SPLITS, reset_folder, write_json
 from pipeline.parallel import default_jobs, map_ordered
 from pipeline.params import Filter, load_params
 
-SPLITS = ("train", "val", "test")
 REPORT_FIELDS = ["file", "verdict", "reason", "detail", "split", "width", "height",
                  "sharpness", "colors", "phash", "duplicate_of"]
 

@@ -65,10 +65,13 @@ def pixel_accuracy(pred: np.ndarray, truth: np.ndarray, tolerance: int) -> float
     return float(np.mean(close.all(axis=-1) if close.ndim == 3 else close))
 
 
-def score(pred: np.ndarray, truth: np.ndarray, scale: int, tolerance: int) -> dict[str, float]:
-    """All metrics for one uint8 RGB image pair of equal size, borders shaved by `scale`."""
+def score(pred: np.ndarray, truth: np.ndarray, scale: int, tolerance: int,
+          gray: bool = False) -> dict[str, float]:
+    """All metrics for one uint8 RGB image pair of equal size, borders shaved by `scale`.
+
+    `gray`: the truth is a grayscale image stored as RGB; its Y is the raw gray value."""
     p, t = shave(pred, scale), shave(truth, scale)
-    yp, yt = luma(p), luma(t)
+    yp, yt = (luma(p[..., 0]), luma(t[..., 0])) if gray else (luma(p), luma(t))
     return {
         "psnr_y": psnr(yp, yt),
         "psnr_rgb": psnr(p, t),

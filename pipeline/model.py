@@ -17,9 +17,11 @@ RGB in [0, 1] of any size, shape (None, None, 3); outputs are `scale` times larg
 from __future__ import annotations
 
 import keras
+import numpy as np
 from keras import layers
 
 from pipeline.params import Model
+from pipeline.resize import cubic
 
 
 def conv(filters: int, kernel_size: int, activation: str | None = None) -> layers.Conv2D:
@@ -36,7 +38,7 @@ def residual_block(x, filters: int, kernel_size: int, convs: int, scale: float):
     return layers.Add()([x, y])
 
 
-def subpixel_upsampler(x, channels: int, kernel_size: int, scale: int):
+def subpixel_upsampler(x, channels: int, kernel_size: int, scale: int, kernel_initializer="glorot_uniform"):
     """A k x k convolution to channels*scale^2 maps followed by a pixel shuffle.
 
     Implemented as the equivalent strided transposed convolution (kernel k*scale, stride
@@ -44,7 +46,38 @@ def subpixel_upsampler(x, channels: int, kernel_size: int, scale: int):
     layer?"), because Keras has no built-in pixel-shuffle layer and a custom one would
     make the saved model depend on this package.
     """
-    return layers.Conv2DTranspose(channels, kernel_size * scale, strides=scale, padding="same")(x)
+    return layers.Conv2DTranspose(channels, kernel_size * scale, strides=scale, padding="same",
+                                  kernel_initializer=kernel_initializer)(x)
+
+
+def interpolation_kernel(scale: int, method: str) -> np.ndarray:
+    """1-D taps of bicubic (Keys, a = -0.5) or bilinear upsampling by `scale`, laid out
+    for a SAME transposed convolution with stride `scale` (half-pixel centres, as
+    tf.image.resize and Pillow use)."""
+    size = (4 if method == "bicubic" else 2) * scale
+    pad_before = (size - scale) // 2
+    offsets = np.arange(size) - pad_before          # HR pixel offset from scale * LR index
+    distance = (offsets + 0.5) / scale - 0.5        # in LR pixels
+    return cubic(distance) if method == "bicubic" else np.maximum(0.0, 1.0 - np.abs(distance))
+
+
+def interpolation_skip(x, scale: int, method: str):
+    """Fixed bicubic/bilinear upsampling as a frozen Conv2DTranspose.
+
+    Equal to tf.image.resize away from the border (the outer 2 LR pixels see zero
+    padding instead of replicated edges; the learned branch absorbs that). UpSampling2D
+    would do the same job, but its resize cannot be traced with unknown image sizes, which
+    SavedModel export needs.
+    """
+    taps = interpolation_kernel(scale, method)
+    kernel = np.zeros((taps.size, taps.size, 3, 3), np.float32)
+    for c in range(3):
+        kernel[:, :, c, c] = np.outer(taps, taps)
+    layer = layers.Conv2DTranspose(3, taps.size, strides=scale, padding="same", use_bias=False,
+                                   trainable=False, name=f"{method}_skip")
+    y = layer(x)
+    layer.set_weights([kernel])
+    return y
 
 
 def build_edsr(m: Model, scale: int) -> keras.Model:
@@ -55,14 +88,17 @@ def build_edsr(m: Model, scale: int) -> keras.Model:
         x = residual_block(x, m.filters, m.kernel_size, m.convs_per_block, m.residual_scale)
     x = conv(m.filters, m.kernel_size)(x)
     x = layers.Add()([x, head])
+    # With a skip, the last layer starts at zero: the untrained model is exactly the
+    # interpolation and training only has to add detail (a random start is 4-7 dB worse).
+    last_init = "zeros" if m.skip != "none" else "glorot_uniform"
     if m.upsampler == "pixel_shuffle":
-        out = subpixel_upsampler(x, 3, m.kernel_size, scale)
+        out = subpixel_upsampler(x, 3, m.kernel_size, scale, last_init)
     else:
         x = layers.UpSampling2D(scale, interpolation="nearest")(x)
         x = conv(m.filters, m.kernel_size, "relu")(x)
-        out = conv(3, m.kernel_size)(x)
+        out = layers.Conv2D(3, m.kernel_size, padding="same", kernel_initializer=last_init)(x)
     if m.skip != "none":
-        out = layers.Add()([out, layers.UpSampling2D(scale, interpolation=m.skip)(inputs)])
+        out = layers.Add()([out, interpolation_skip(inputs, scale, m.skip)])
     out = layers.Activation("linear", dtype="float32", name="sr")(out)
     return keras.Model(inputs, out, name="edsr")
 
@@ -95,8 +131,6 @@ def receptive_radius(model: keras.Model) -> int:
             k = layer.kernel_size[0]
             # Convs after an upsampling layer work at HR and see half as far in LR pixels.
             radius += (k // 2) / (2 if _after_upsampling(model, layer) else 1)
-        elif isinstance(layer, layers.UpSampling2D):
-            radius += 2  # bicubic reaches 2 LR pixels
     return int(radius) + 1
 
 

@@ -7,6 +7,9 @@ import math
 import shutil
 from pathlib import Path
 
+# Every stage from filter on keeps this layout: <folder>/<split>/<image>.png
+SPLITS = ("train", "val", "test")
+
 
 def reset_folder(path: Path) -> Path:
     """Empty `path` (DVC does this before `dvc repro`; a hand-run stage needs it too)."""
