@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import csv
 import functools
+import hashlib
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -64,7 +65,7 @@ def distinct_colors(rgb: np.ndarray, side: int = 128) -> int:
 
 
 def split_of(key: str, val_fraction: float, test_fraction: float) -> str:
-    """Train/val/test from a content hash: adding images never moves an existing one."""
+    """Train/val/test from a hex content hash: adding images never moves an existing one."""
     u = int(key[:8], 16) / 2**32
     if u < test_fraction:
         return "test"
@@ -98,7 +99,7 @@ def assess(src: Path, p: Filter, min_side: int, out: Path) -> Verdict:
     if v.colors < p.min_colors:
         return v.reject("few_colors", f"{v.colors} colours below filter.min_colors={p.min_colors}")
     v.phash = str(imagehash.phash(Image.fromarray(rgb)))
-    v.split = split_of(src.stem, p.val_fraction, p.test_fraction)
+    v.split = split_of(hashlib.sha1(src.read_bytes()).hexdigest(), p.val_fraction, p.test_fraction)
     save_png(rgb, out / v.split / f"{src.stem}.png")
     return v
 

@@ -44,6 +44,8 @@ class Scrape:
     min_width: int
     min_height: int
     max_pixels: int
+    timeout_s: float
+    delay_s: float
 
 
 @dataclass(frozen=True)
@@ -127,6 +129,8 @@ _RANGES: dict[str, tuple[float, float | None]] = {
     "scrape.min_width": (1, None),
     "scrape.min_height": (1, None),
     "scrape.max_pixels": (1, None),
+    "scrape.timeout_s": (0.1, 3600),
+    "scrape.delay_s": (0, 3600),
     "filter.max_pixels": (1, None),
     "filter.dedupe_distance": (-1, 64),
     "filter.min_detail": (0, None),

@@ -21,12 +21,15 @@ from scraper.spiders.photos import PhotoSpider
 log = logging.getLogger(__name__)
 
 
-def crawl_settings(p: Scrape, out: Path, aliases: dict[str, str], polite: bool) -> Settings:
+def crawl_settings(p: Scrape, out: Path, aliases: dict[str, str], on_web: bool) -> Settings:
     settings = Settings()
     settings.setmodule("scraper.settings", priority="project")
     settings.setdict({
         "FILES_STORE": str((out / "images").resolve()),
         "DOWNLOAD_MAXSIZE": p.max_file_bytes,
+        "DOWNLOAD_TIMEOUT": p.timeout_s,
+        "DOWNLOAD_DELAY": p.delay_s,
+        "AUTOTHROTTLE_START_DELAY": max(p.delay_s, 0.1),
         "SUPERSIZER_MAX_PIXELS": p.max_pixels,
         "SUPERSIZER_MIN_WIDTH": p.min_width,
         "SUPERSIZER_MIN_HEIGHT": p.min_height,
@@ -35,17 +38,17 @@ def crawl_settings(p: Scrape, out: Path, aliases: dict[str, str], polite: bool) 
         "SUPERSIZER_REPORT": str(out / "report.json"),
         "SUPERSIZER_URL_ALIASES": aliases,
     }, priority="cmdline")
-    if not polite:
-        # Only local sources (file://, loopback): no one to be polite to.
+    if not on_web or p.delay_s == 0:
+        # Local sources (file://) or scrape.delay_s: 0 for your own server: no one to be polite to.
         settings.setdict({"DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False,
                           "CONCURRENT_REQUESTS_PER_DOMAIN": 8}, priority="cmdline")
     return settings
 
 
-def crawl(p: Scrape, out: Path, polite: bool = True) -> None:
+def crawl(p: Scrape, out: Path) -> None:
     """Run one crawl of every source in `p`, replacing whatever `out` held.
 
-    Delays and AutoThrottle apply when a source is on the web and `polite` is set."""
+    Delays and AutoThrottle apply when a source is on the web and scrape.delay_s > 0."""
     if out.exists():
         shutil.rmtree(out)
     (out / "images").mkdir(parents=True)
@@ -58,7 +61,7 @@ def crawl(p: Scrape, out: Path, polite: bool = True) -> None:
             raise SystemExit("params.yaml: scrape has no source: set scrape.sample: true, "
                              "scrape.start_urls or scrape.queries")
         on_web = bool(p.queries) or any(u.startswith("http") for u in p.start_urls)
-        settings = crawl_settings(p, out, aliases, polite and on_web)
+        settings = crawl_settings(p, out, aliases, on_web)
         process = CrawlerProcess(settings, install_root_handler=True)
         process.crawl(PhotoSpider, start_urls=start_urls, queries=list(p.queries),
                       search_api=p.search_api, licenses=list(p.licenses),
@@ -71,11 +74,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("out", type=Path, help="output folder, e.g. data/raw")
     parser.add_argument("--params", type=Path, default=Path("params.yaml"))
-    parser.add_argument("--no-delay", action="store_true",
-                        help="no politeness delay (for crawling your own loopback test server)")
     args = parser.parse_args()
     p = load_params(args.params).scrape
-    crawl(p, args.out, polite=not args.no_delay)
+    crawl(p, args.out)
     report = (args.out / "report.json").read_text()
     print(f"scrape: wrote {args.out}/manifest.csv and report.json\n{report[:2000]}")
 

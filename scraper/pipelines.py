@@ -18,6 +18,7 @@ import logging
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlparse
 
 from itemadapter import ItemAdapter
 from PIL import Image
@@ -25,7 +26,7 @@ from scrapy.pipelines.files import FilesPipeline
 from scrapy.pipelines.media import FileException
 from twisted.python.failure import Failure
 
-from scraper.rejections import failure_reason
+from scraper.rejections import failure_reason, original_url
 
 MANIFEST_FIELDS = ["path", "sha1", "url", "also_at", "page_url", "bytes", "width", "height",
                    "format", "license", "creator", "title"]
@@ -105,13 +106,18 @@ class PhotoFilesPipeline(FilesPipeline):
 
     async def media_downloaded(self, response, request, info, *, item=None):
         try:
+            if response.status in (301, 302, 303, 307, 308):
+                # Scrapy does not follow redirects to other schemes (file://); say so.
+                target = urlparse(response.headers.get("Location", b"").decode("latin-1")).scheme
+                if target and target not in self.crawler.spider.allowed_schemes:
+                    raise Rejected(f"blocked scheme {target}")
             if response.status != 200:
                 raise Rejected(f"http {response.status}")
             facts = inspect_image(response.body, self.max_pixels, self.min_width, self.min_height)
             if self.stored_bytes + facts.bytes > self.max_total_bytes:
                 raise Rejected("max_total_bytes reached")
         except Rejected as e:
-            self._rejections().add(request.url, str(e))
+            self._rejections().add(original_url(request), str(e))
             raise FileException(str(e)) from None
         self.stored_bytes += facts.bytes
         request.meta[self.FACTS] = facts
@@ -120,8 +126,8 @@ class PhotoFilesPipeline(FilesPipeline):
 
     def media_failed(self, failure: Failure, request, info):
         reason = str(failure.value) if isinstance(failure.value, FileException) else failure_reason(failure)
-        self._rejections().add(request.url, reason)
-        log.warning("rejected %s: %s", request.url, reason)
+        self._rejections().add(original_url(request), reason)
+        log.warning("rejected %s: %s", original_url(request), reason)
         raise FileException(reason)
 
     def item_completed(self, results, item, info):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from scrapy.exceptions import IgnoreRequest
+from scrapy.exceptions import DownloadTimeoutError, IgnoreRequest
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.internet import defer, error
 from twisted.python.failure import Failure
@@ -29,6 +29,11 @@ class Rejections:
         return [{"url": url, "reason": reason} for url, reason in sorted(self._seen.items())]
 
 
+def original_url(request) -> str:
+    """The URL that was asked for, before any redirects (what the report should name)."""
+    return (request.meta.get("redirect_urls") or [request.url])[0]
+
+
 def failure_reason(failure: Failure) -> str:
     """Map a download failure to a stable, human-readable reason."""
     exc = failure.value
@@ -41,7 +46,7 @@ def failure_reason(failure: Failure) -> str:
         if "max redirections" in text:
             return "redirect loop"
         return text or "ignored"
-    if isinstance(exc, (defer.TimeoutError, error.TimeoutError)):
+    if isinstance(exc, (DownloadTimeoutError, defer.TimeoutError, error.TimeoutError)):
         return "timeout"
     if isinstance(exc, defer.CancelledError):
         return "larger than max_file_bytes"

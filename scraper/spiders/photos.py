@@ -17,7 +17,7 @@ from scrapy.http import Response, TextResponse
 from twisted.python.failure import Failure
 
 from scraper.items import PhotoItem
-from scraper.rejections import Rejections, failure_reason
+from scraper.rejections import Rejections, failure_reason, original_url
 
 IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp", ".tif", ".tiff"})
 SEARCH_PAGE_SIZE = 50
@@ -70,16 +70,23 @@ class PhotoSpider(scrapy.Spider):
             (urlparse(u).hostname or "").lower() for u in self.page_urls)
         self.rejections = Rejections()
         self.pages_requested = 0
+        self.pages_seen: set[str] = set()
         self.images_seen: set[str] = set()
 
     # Requests ---------------------------------------------------------------------------
 
     def _page_request(self, url: str, callback, **cb_kwargs) -> scrapy.Request | None:
+        if url in self.pages_seen:
+            return None
+        self.pages_seen.add(url)
         if self.pages_requested >= self.max_pages:
             self.rejections.add(url, "max_pages reached")
             return None
         self.pages_requested += 1
-        return scrapy.Request(url, callback=callback, errback=self.page_failed, cb_kwargs=cb_kwargs)
+        # dont_filter: pages are deduplicated above; Scrapy's duplicate filter would also
+        # drop the second hop of a redirect loop silently, hiding it from the report.
+        return scrapy.Request(url, callback=callback, errback=self.page_failed, cb_kwargs=cb_kwargs,
+                              dont_filter=True)
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         for url in self.page_urls:
@@ -98,7 +105,7 @@ class PhotoSpider(scrapy.Spider):
         return f"{self.search_api}?{urlencode(args)}"
 
     def page_failed(self, failure: Failure) -> None:
-        self.rejections.add(failure.request.url, failure_reason(failure))
+        self.rejections.add(original_url(failure.request), failure_reason(failure))
 
     # Candidate URLs ---------------------------------------------------------------------
 

@@ -1,0 +1,158 @@
+"""Upscale your own photos with the trained model.
+
+    python -m pipeline.upscale photo.jpg more/ --out out/ [--model models/model.keras]
+                               [--tile 128] [--overlap N] [--self-ensemble]
+
+Each input `name.ext` becomes `OUT/name.png` (`--out` may name a file when there is one
+input). Any mode Pillow reads works: alpha is upscaled separately (bicubic), grayscale
+stays grayscale, EXIF orientation is applied and the ICC profile is carried over.
+Large images are processed in overlapping tiles, so memory is bounded by the tile size
+and the result has no seams. A bad input is reported on one line and skipped; the exit
+status is 1 if any input failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+from tqdm import tqdm
+
+from pipeline.images import DEFAULT_MAX_PIXELS, BadImage, decode, list_images, save_png
+from pipeline.inference import upscale_tiled
+from pipeline.resize import pillow_resize
+
+DEFAULT_MODEL = Path("models/model.keras")
+log = logging.getLogger("upscale")
+
+
+def load_model(path: Path = DEFAULT_MODEL):
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import keras
+
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such model (run `dvc repro` first, or pass --model)")
+    return keras.models.load_model(path)
+
+
+def model_scale(model) -> int:
+    """The model's upscaling factor, read off its output size for a small input."""
+    probe = np.zeros((1, 8, 8, 3), np.float32)
+    return int(np.asarray(model(probe, training=False)).shape[1] // 8)
+
+
+class Upscaler:
+    """`upscale(image) -> image` with one loaded model; what the CLI and any server share."""
+
+    def __init__(self, model, tile: int = 128, overlap: int | None = None,
+                 self_ensemble: bool = False) -> None:
+        from pipeline.model import receptive_radius
+
+        self.model, self.tile, self.self_ensemble = model, tile, self_ensemble
+        self.scale = model_scale(model)
+        self.overlap = receptive_radius(model) if overlap is None else overlap
+
+    def upscale_array(self, rgb: np.ndarray, progress=None) -> np.ndarray:
+        return upscale_tiled(self.model, rgb, self.scale, self.tile, self.overlap,
+                             self.self_ensemble, progress)
+
+    def upscale(self, image: Image.Image) -> Image.Image:
+        """PIL in, PIL out (RGB, RGBA or L); EXIF orientation is applied first."""
+        from PIL import ImageOps
+
+        image = ImageOps.exif_transpose(image)
+        alpha = image.getchannel("A") if image.mode in ("RGBA", "LA", "PA") else None
+        gray = image.mode in ("L", "LA", "1", "I;16", "I")
+        rgb = np.asarray(image.convert("RGB"))
+        out = self.upscale_array(rgb)
+        return _assemble(out, None if alpha is None else np.asarray(alpha), gray, self.scale)
+
+
+def _assemble(sr: np.ndarray, alpha: np.ndarray | None, gray: bool, scale: int) -> Image.Image:
+    if gray:
+        # The model sees gray as R=G=B; take the luma back so the file stays grayscale.
+        result = Image.fromarray(sr).convert("L")
+    else:
+        result = Image.fromarray(sr)
+    if alpha is not None:
+        big = pillow_resize(alpha, (alpha.shape[0] * scale, alpha.shape[1] * scale))
+        result.putalpha(Image.fromarray(big))
+    return result
+
+
+def expand_inputs(inputs: Iterable[Path]) -> list[Path]:
+    """Files as given, folders as their image files (sorted)."""
+    files = []
+    for item in inputs:
+        files += list_images(item) if item.is_dir() else [item]
+    return files
+
+
+def output_path(src: Path, out: Path, single: bool) -> Path:
+    if single and out.suffix.lower() == ".png":
+        return out
+    return out / f"{src.stem}.png"
+
+
+def upscale_file(up: Upscaler, src: Path, dst: Path, bar: tqdm, max_pixels: int) -> None:
+    if dst.resolve() == src.resolve():
+        raise BadImage(f"{src}: output would overwrite the input; choose another --out")
+    d = decode(src, max_pixels)
+    h, w = d.rgb.shape[:2]
+    tiles = -(-h // up.tile) * -(-w // up.tile) if up.tile > 0 else 1
+    bar.reset(total=tiles)
+    bar.set_description(src.name)
+    sr = up.upscale_array(d.rgb, progress=bar.update)
+    img = _assemble(sr, d.alpha, d.grayscale, up.scale)
+    arr = np.asarray(img)
+    save_png(arr, dst, icc_profile=None if d.grayscale else d.icc_profile)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("inputs", nargs="+", type=Path, help="image files or folders")
+    parser.add_argument("--out", type=Path, required=True, help="output folder (or .png file for one input)")
+    parser.add_argument("--model", type=Path, default=DEFAULT_MODEL)
+    parser.add_argument("--tile", type=int, default=128, help="LR tile side in pixels; 0 = whole image")
+    parser.add_argument("--overlap", type=int, default=None,
+                        help="context pixels around each tile (default: the model's receptive radius)")
+    parser.add_argument("--self-ensemble", action="store_true", help="average 8 flips/rotations (8x slower)")
+    parser.add_argument("--max-pixels", type=int, default=DEFAULT_MAX_PIXELS,
+                        help="refuse inputs with more pixels than this (decompression bombs)")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+
+    try:
+        up = Upscaler(load_model(args.model), args.tile, args.overlap, args.self_ensemble)
+    except (FileNotFoundError, ValueError, OSError) as e:
+        print(f"upscale: {e}", file=sys.stderr)
+        return 2
+    try:
+        files = expand_inputs(args.inputs)
+    except FileNotFoundError as e:
+        print(f"upscale: {e}", file=sys.stderr)
+        return 2
+    single = len(files) == 1
+    failed = 0
+    with tqdm(total=0, unit="tile", disable=None) as bar:
+        for src in files:
+            dst = output_path(src, args.out, single)
+            try:
+                upscale_file(up, src, dst, bar, args.max_pixels)
+                log.info("%s -> %s", src, dst)
+            except BadImage as e:
+                failed += 1
+                print(f"upscale: {e}", file=sys.stderr)
+    if failed:
+        print(f"upscale: {failed} of {len(files)} inputs failed", file=sys.stderr)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,71 @@
+"""params.yaml is read and checked in one place; each kind of mistake names the key."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from pipeline.params import ParamsError, Train, load_params, parse_params
+from tests.conftest import REPO, python, tiny_params, write_params
+
+
+def test_repo_params_load_typed():
+    p = load_params(REPO / "params.yaml")
+    assert isinstance(p.train, Train)
+    assert isinstance(p.scrape.start_urls, tuple) and isinstance(p.train.lr, float)
+    assert p.crop.size % p.base.scale == 0
+
+
+@pytest.mark.parametrize("section, key, value, message", [
+    ("train", "loss", "foo", "train.loss='foo' is not one of mae, mse, charbonnier"),
+    ("train", "epochs", "ten", "train.epochs='ten' must be an integer"),
+    ("train", "epochs", 0, "train.epochs=0 is outside 1..inf"),
+    ("train", "lr", True, "train.lr=True must be a number"),
+    ("base", "scale", 5, "base.scale=5 is not one of 2, 3, 4"),
+    ("crop", "size", 33, "crop.size=33 is not a multiple of base.scale=2"),
+    ("crop", "mode", "random", "crop.mode='random' is not one of tiles, center, seed"),
+    ("scrape", "start_urls", "https://example.org", "scrape.start_urls='https://example.org' must be a list of str"),
+    ("scrape", "start_urls", ["ftp://example.org"], "scrape.start_urls='ftp://example.org' must start with"),
+    ("filter", "test_fraction", 0.9, "plus filter.val_fraction=0.15 leaves no training images"),
+    ("downscale", "jpeg_quality", [90, 10], "downscale.jpeg_quality=[90, 10] must be [] (off) or [low, high]"),
+    ("model", "kernel_size", 4, "model.kernel_size=4 must be odd"),
+    ("train", "patch_size", 40, "train.patch_size=40 times base.scale=2 exceeds crop.size=32"),
+])
+def test_bad_values_name_the_key(section, key, value, message):
+    raw = tiny_params(**{section: {key: value}})
+    with pytest.raises(ParamsError) as e:
+        parse_params(raw, "params.yaml")
+    assert message in str(e.value)
+    assert str(e.value).startswith("params.yaml: ")
+
+
+def test_unknown_and_missing_keys():
+    raw = tiny_params(train={"los": "mae"})
+    with pytest.raises(ParamsError, match=r"train\.los='mae' is not a known key; train takes loss, lr"):
+        parse_params(raw)
+    raw = tiny_params()
+    del raw["train"]["loss"]
+    with pytest.raises(ParamsError, match=r"train\.loss is missing"):
+        parse_params(raw)
+    raw = tiny_params()
+    raw["extra"] = {}
+    with pytest.raises(ParamsError, match="section 'extra' is not known"):
+        parse_params(raw)
+
+
+def test_unreadable_file(tmp_path):
+    bad = tmp_path / "params.yaml"
+    bad.write_text("train: [unclosed")
+    with pytest.raises(ParamsError, match="not valid YAML"):
+        load_params(bad)
+    with pytest.raises(ParamsError, match="cannot read"):
+        load_params(tmp_path / "absent.yaml")
+
+
+def test_a_stage_stops_with_the_error(tmp_path):
+    params = write_params(tmp_path / "params.yaml", tiny_params(train={"loss": "foo"}))
+    proc = python("-m", "pipeline.crop", str(tmp_path / "in"), str(tmp_path / "out"),
+                  "--params", str(params), check=False)
+    assert proc.returncode != 0
+    assert "train.loss='foo' is not one of mae, mse, charbonnier" in proc.stderr
+    assert yaml.safe_load(params.read_text())["train"]["loss"] == "foo"
