@@ -37,18 +37,18 @@ def tile_origins(h: int, w: int, size: int, stride: int, limit: int) -> list[tup
 
 def crops(img: np.ndarray, p: Crop, rng: np.random.Generator) -> list[np.ndarray]:
     h, w = img.shape[:2]
-    if min(h, w) < p.size:
-        raise ValueError(f"{w}x{h} is smaller than crop.size={p.size}")
+    if min(h, w) < p.side:
+        raise ValueError(f"{w}x{h} is smaller than crop.side={p.side}")
     if p.mode == "tiles":
-        return [img[y:y + p.size, x:x + p.size] for y, x in tile_origins(h, w, p.size, p.stride, p.max_per_image)]
+        return [img[y:y + p.side, x:x + p.side] for y, x in tile_origins(h, w, p.side, p.stride, p.max_per_image)]
     if p.mode == "center":
-        y, x = (h - p.size) // 2, (w - p.size) // 2
-        return [img[y:y + p.size, x:x + p.size]]
-    ratio = p.size / min(h, w)
-    img = pillow_resize(img, (max(p.size, round(h * ratio)), max(p.size, round(w * ratio))))
+        y, x = (h - p.side) // 2, (w - p.side) // 2
+        return [img[y:y + p.side, x:x + p.side]]
+    ratio = p.side / min(h, w)
+    img = pillow_resize(img, (max(p.side, round(h * ratio)), max(p.side, round(w * ratio))))
     h, w = img.shape[:2]
-    y, x = int(rng.integers(0, h - p.size + 1)), int(rng.integers(0, w - p.size + 1))
-    return [img[y:y + p.size, x:x + p.size]]
+    y, x = int(rng.integers(0, h - p.side + 1)), int(rng.integers(0, w - p.side + 1))
+    return [img[y:y + p.side, x:x + p.side]]
 
 
 def crop_file(job: tuple[Path, Path], p: Crop, seed: int) -> int:
@@ -74,7 +74,7 @@ def main() -> None:
         jobs += [(src, dst) for src in list_images(args.src / split)]
     work = functools.partial(crop_file, p=params.crop, seed=params.base.seed)
     counts = list(map_ordered(work, jobs, args.jobs, "crop"))
-    print(f"crop: {sum(counts)} crops of {params.crop.size}px from {len(jobs)} images into {args.out}")
+    print(f"crop: {sum(counts)} crops of {params.crop.side}px from {len(jobs)} images into {args.out}")
 
 
 if __name__ == "__main__":

@@ -91,7 +91,7 @@ def assess(src: Path, p: Filter, min_side: int, out: Path) -> Verdict:
             return v.reject("alpha", "has transparency and filter.alpha=reject")
         rgb = composite_on_white(rgb, d.alpha)
     if min(v.width, v.height) < min_side:
-        return v.reject("too_small", f"{v.width}x{v.height} has a side below crop.size={min_side}")
+        return v.reject("too_small", f"{v.width}x{v.height} has a side below crop.side={min_side}")
     v.sharpness = round(sharpness(rgb), 3)
     if v.sharpness < p.min_detail:
         return v.reject("low_detail", f"sharpness {v.sharpness} below filter.min_detail={p.min_detail}")
@@ -147,7 +147,7 @@ def main() -> None:
 
     sources = list_images(args.raw / "images")
     reset_folder(args.out)
-    work = functools.partial(assess, p=params.filter, min_side=params.crop.size, out=args.out)
+    work = functools.partial(assess, p=params.filter, min_side=params.crop.side, out=args.out)
     verdicts = list(map_ordered(work, sources, args.jobs, "filter"))
     for v in drop_duplicates(verdicts, params.filter.dedupe_distance):
         (args.out / v.split / f"{Path(v.file).stem}.png").unlink()

@@ -63,7 +63,7 @@ class Filter:
 @dataclass(frozen=True)
 class Crop:
     mode: Literal["tiles", "center", "seed"]
-    size: int
+    side: int
     stride: int
     max_per_image: int
 
@@ -137,7 +137,7 @@ _RANGES: dict[str, tuple[float, float | None]] = {
     "filter.min_colors": (0, None),
     "filter.val_fraction": (0, 1),
     "filter.test_fraction": (0, 1),
-    "crop.size": (2, None),
+    "crop.side": (2, None),
     "crop.stride": (1, None),
     "crop.max_per_image": (1, None),
     "downscale.noise_sigma": (0, 255),
@@ -222,14 +222,14 @@ def _check_ranges_pairwise(key: str, value: tuple, source: str, lo: float, hi: f
 
 def _check_together(p: Params, source: str) -> None:
     """Rules that involve more than one key."""
-    if p.crop.size % p.base.scale:
-        _fail(source, "crop.size", p.crop.size, f"is not a multiple of base.scale={p.base.scale}")
+    if p.crop.side % p.base.scale:
+        _fail(source, "crop.side", p.crop.side, f"is not a multiple of base.scale={p.base.scale}")
     if p.filter.val_fraction + p.filter.test_fraction >= 1:
         _fail(source, "filter.test_fraction", p.filter.test_fraction,
               f"plus filter.val_fraction={p.filter.val_fraction} leaves no training images")
-    if p.train.patch_size * p.base.scale > p.crop.size:
+    if p.train.patch_size * p.base.scale > p.crop.side:
         _fail(source, "train.patch_size", p.train.patch_size,
-              f"times base.scale={p.base.scale} exceeds crop.size={p.crop.size}")
+              f"times base.scale={p.base.scale} exceeds crop.side={p.crop.side}")
     if p.model.kernel_size % 2 == 0:
         _fail(source, "model.kernel_size", p.model.kernel_size, "must be odd so outputs stay aligned")
     _check_ranges_pairwise("downscale.jpeg_quality", p.downscale.jpeg_quality, source, 1, 100)

@@ -186,6 +186,7 @@ def train(lr: np.ndarray, hr: np.ndarray, val: tuple[np.ndarray, np.ndarray], ba
     from pipeline.model import build_model
 
     strategy = choose_strategy()
+    log.info("training with %s with %d replicas", type(strategy).__name__, strategy.num_replicas_in_sync)
     if t.mixed_precision == "on" or (t.mixed_precision == "auto" and tf.config.list_logical_devices("GPU")):
         keras.mixed_precision.set_global_policy("mixed_float16")
     state = checkpoint.resume_state()
@@ -195,6 +196,8 @@ def train(lr: np.ndarray, hr: np.ndarray, val: tuple[np.ndarray, np.ndarray], ba
                                             custom_objects={"charbonnier": charbonnier})
             log.info("resuming after epoch %d of %d", state["epoch"], t.epochs)
         else:
+            # Seeded here, not at import: the initial weights depend on the seed alone.
+            keras.utils.set_random_seed(base.seed)
             model = build_model(m, base.scale)
             model.compile(optimizer=make_optimizer(t), loss=make_loss(t.loss))
             state = {"epoch": 0, "history": [], "best": {"epoch": 0, "val_psnr_y": -1.0}}

@@ -19,7 +19,7 @@ def tiny_params(**overrides: dict) -> dict:
     """The repo's params.yaml shrunk so every stage runs in seconds; `section={key: v}`."""
     p = yaml.safe_load((REPO / "params.yaml").read_text())
     p = copy.deepcopy(p)
-    p["crop"].update(size=32, stride=32, max_per_image=6)
+    p["crop"].update(side=32, stride=32, max_per_image=6)
     p["model"].update(blocks=1, filters=8)
     p["train"].update(patch_size=8, batch_size=4, epochs=2, steps_per_epoch=3)
     p["evaluate"].update(pictures=1)

@@ -13,7 +13,7 @@ def test_repo_params_load_typed():
     p = load_params(REPO / "params.yaml")
     assert isinstance(p.train, Train)
     assert isinstance(p.scrape.start_urls, tuple) and isinstance(p.train.lr, float)
-    assert p.crop.size % p.base.scale == 0
+    assert p.crop.side % p.base.scale == 0
 
 
 @pytest.mark.parametrize("section, key, value, message", [
@@ -22,14 +22,14 @@ def test_repo_params_load_typed():
     ("train", "epochs", 0, "train.epochs=0 is outside 1..inf"),
     ("train", "lr", True, "train.lr=True must be a number"),
     ("base", "scale", 5, "base.scale=5 is not one of 2, 3, 4"),
-    ("crop", "size", 33, "crop.size=33 is not a multiple of base.scale=2"),
+    ("crop", "side", 33, "crop.side=33 is not a multiple of base.scale=2"),
     ("crop", "mode", "random", "crop.mode='random' is not one of tiles, center, seed"),
     ("scrape", "start_urls", "https://example.org", "scrape.start_urls='https://example.org' must be a list of str"),
     ("scrape", "start_urls", ["ftp://example.org"], "scrape.start_urls='ftp://example.org' must start with"),
     ("filter", "test_fraction", 0.9, "plus filter.val_fraction=0.15 leaves no training images"),
     ("downscale", "jpeg_quality", [90, 10], "downscale.jpeg_quality=[90, 10] must be [] (off) or [low, high]"),
     ("model", "kernel_size", 4, "model.kernel_size=4 must be odd"),
-    ("train", "patch_size", 40, "train.patch_size=40 times base.scale=2 exceeds crop.size=32"),
+    ("train", "patch_size", 40, "train.patch_size=40 times base.scale=2 exceeds crop.side=32"),
 ])
 def test_bad_values_name_the_key(section, key, value, message):
     raw = tiny_params(**{section: {key: value}})
@@ -37,6 +37,18 @@ def test_bad_values_name_the_key(section, key, value, message):
         parse_params(raw, "params.yaml")
     assert message in str(e.value)
     assert str(e.value).startswith("params.yaml: ")
+
+
+def test_no_param_is_named_like_dvc_hash_metadata():
+    """DVC drops keys named `size`/`nfiles` from its run-cache key at any depth: a param so
+    named would let `dvc repro` restore outputs made with another value of it."""
+    def keys(node):
+        for k, v in node.items():
+            yield k
+            if isinstance(v, dict):
+                yield from keys(v)
+    names = set(keys(yaml.safe_load((REPO / "params.yaml").read_text())))
+    assert not names & {"size", "nfiles"}
 
 
 def test_unknown_and_missing_keys():

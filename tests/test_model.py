@@ -1,0 +1,68 @@
+"""The Keras models: shapes for any input, plain reload, bicubic start, seamless tiling."""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+
+import numpy as np
+import pytest
+
+from pipeline.inference import predict, upscale_tiled
+from pipeline.params import load_params
+from pipeline.resize import upscale
+from tests.conftest import REPO, photo_like, run
+
+keras = pytest.importorskip("keras")
+
+from pipeline.model import build_model, flops_per_lr_pixel, receptive_radius  # noqa: E402
+
+TINY = dataclasses.replace(load_params(REPO / "params.yaml").model, blocks=2, filters=8)
+
+
+@pytest.mark.parametrize("arch", ["edsr", "original"])
+@pytest.mark.parametrize("scale", [2, 3, 4])
+def test_output_is_scale_times_any_input(arch, scale):
+    m = build_model(dataclasses.replace(TINY, arch=arch), scale)
+    for h, w in [(7, 9), (16, 5)]:
+        assert m(np.zeros((1, h, w, 3), np.float32)).shape == (1, h * scale, w * scale, 3)
+
+
+@pytest.mark.parametrize("upsampler", ["pixel_shuffle", "nearest"])
+def test_untrained_model_is_exactly_bicubic_inside(upsampler):
+    m = build_model(dataclasses.replace(TINY, upsampler=upsampler, skip="bicubic"), 2)
+    lr = photo_like(20, 24)
+    sr = predict(m, lr[None])[0].astype(int)
+    bicubic = upscale(lr, 2, "pillow").astype(int)
+    assert np.abs(sr - bicubic)[8:-8, 8:-8].max() <= 1
+
+
+def test_saved_model_reloads_with_plain_keras(tmp_path):
+    m = build_model(TINY, 2)
+    m.save(tmp_path / "model.keras")
+    code = ("import keras, numpy as np; m = keras.models.load_model('model.keras'); "
+            "print(m(np.zeros((1, 5, 7, 3), 'float32')).shape)")
+    # No PYTHONPATH: the file must not need this project's code to load.
+    proc = run([sys.executable, "-c", code], tmp_path, env={"PATH": "/usr/bin:/bin", "TF_CPP_MIN_LOG_LEVEL": "3"})
+    assert "(1, 10, 14, 3)" in proc.stdout
+
+
+def test_tiled_inference_equals_whole_image():
+    m = build_model(TINY, 2)
+    # Give the residual branch real weights so the test sees the network, not just bicubic.
+    rng = np.random.default_rng(0)
+    m.set_weights([rng.normal(0, 0.2, w.shape).astype(np.float32) if i < len(m.weights) - 2 else w
+                   for i, w in enumerate(m.get_weights())])
+    img = photo_like(45, 61)
+    whole = upscale_tiled(m, img, 2, tile=0, overlap=0)
+    tiled = upscale_tiled(m, img, 2, tile=16, overlap=receptive_radius(m))
+    assert tiled.shape == (90, 122, 3)
+    assert np.abs(whole.astype(int) - tiled.astype(int)).max() <= 1
+    seams = upscale_tiled(m, img, 2, tile=16, overlap=0)
+    assert np.abs(whole.astype(int) - seams.astype(int)).max() > 1  # the overlap is what helps
+
+
+def test_flops_count_by_hand():
+    m = build_model(dataclasses.replace(TINY, blocks=0, filters=4, skip="none"), 2)
+    # head 3->4 (3x3), body tail 4->4 (3x3), sub-pixel 4->3x4 maps (3x3): 2 * MACs per LR pixel
+    assert flops_per_lr_pixel(m, 2) == 2 * (9 * 3 * 4 + 9 * 4 * 4 + 9 * 4 * 12)

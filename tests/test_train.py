@@ -1,0 +1,98 @@
+"""Real TensorFlow training on crops of real photos, with tiny models."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import numpy as np
+import pytest
+
+from pipeline.images import load_rgb, save_png
+from pipeline.params import load_params
+from pipeline.resize import downscale
+from tests.conftest import REPO, python, tiny_params, write_params
+
+pytest.importorskip("tensorflow")
+
+from pipeline import train as train_stage  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def photo_crops():
+    """LR/HR pairs cut from two of scikit-image's sample photos."""
+    from scraper.sample import sample_folder
+
+    hr = []
+    for name in ("astronaut.png", "coffee.png"):
+        img = load_rgb(sample_folder() / name)
+        hr += [img[y:y + 32, x:x + 32] for y in range(0, 256, 32) for x in range(0, 256, 64)]
+    hr = np.stack(hr)
+    lr = np.stack([downscale(h, 2, "matlab") for h in hr])
+    return lr, hr
+
+
+@pytest.fixture(scope="module")
+def tf_ready():
+    train_stage.configure_tensorflow(seed=7)
+
+
+def small_params(**train):
+    p = load_params(REPO / "params.yaml")
+    m = dataclasses.replace(p.model, blocks=1, filters=8)
+    t = dataclasses.replace(p.train, patch_size=8, batch_size=8, epochs=3, steps_per_epoch=8, lr=0.003)
+    return p.base, m, dataclasses.replace(t, **train)
+
+
+def fit(tmp_path, photo_crops, stop_after=None, **train):
+    lr, hr = photo_crops
+    base, m, t = small_params(**train)
+    val = (lr[::8], hr[::8])
+    ckpt = train_stage.Checkpoint(tmp_path / "checkpoint", train_stage.fingerprint(base, m, t, [lr, hr]))
+    return train_stage.train(lr, hr, val, base, m, t, ckpt, tmp_path / "live", stop_after)
+
+
+@pytest.mark.parametrize("loss", ["mae", "mse", "charbonnier"])
+def test_loss_falls_and_the_model_beats_its_bicubic_start(tmp_path, photo_crops, tf_ready, loss):
+    model, state = fit(tmp_path, photo_crops, loss=loss)
+    history = state["history"]
+    assert len(history) == 3 and all(np.isfinite(h["train/loss"]) for h in history)
+    assert history[-1]["train/loss"] < history[0]["train/loss"]
+    lr, hr = photo_crops
+    start = train_stage.val_psnr_y(train_stage.keras.models.clone_model(model), lr[::8], hr[::8], 2)
+    assert state["best"]["val_psnr_y"] > start  # the zero-initialised start is bicubic
+    logged = json.loads((tmp_path / "live" / "metrics.json").read_text())
+    assert logged["step"] == 2 and logged["best/epoch"] == state["best"]["epoch"]
+    assert (tmp_path / "live" / "plots" / "metrics" / "val" / "psnr_y.tsv").read_text().count("\n") == 4
+
+
+def test_resume_after_interruption_equals_uninterrupted(tmp_path, photo_crops, tf_ready):
+    whole, _ = fit(tmp_path / "a", photo_crops)
+    _, state = fit(tmp_path / "b", photo_crops, stop_after=1)
+    assert state["epoch"] == 1
+    resumed, state = fit(tmp_path / "b", photo_crops)
+    assert state["epoch"] == 3 and [h["epoch"] for h in state["history"]] == [1, 2, 3]
+    for a, b in zip(whole.get_weights(), resumed.get_weights()):
+        assert np.array_equal(a, b)
+
+
+def test_a_checkpoint_for_other_params_is_not_resumed(tmp_path, photo_crops, tf_ready):
+    fit(tmp_path, photo_crops, stop_after=1)
+    _, state = fit(tmp_path, photo_crops, lr=0.001)
+    assert [h["epoch"] for h in state["history"]] == [1, 2, 3]
+    assert state["history"][0]["lr"] < 0.0011
+
+
+def test_two_logical_cpus_train_with_mirrored_strategy(tmp_path, photo_crops, isolated_env):
+    lr, hr = photo_crops
+    for split, (a, b) in {"train": (lr, hr), "val": (lr[:4], hr[:4])}.items():
+        for i, (x, y) in enumerate(zip(a, b)):
+            save_png(x, tmp_path / "lr" / split / f"{i:03d}.png")
+            save_png(y, tmp_path / "hr" / split / f"{i:03d}.png")
+    params = write_params(tmp_path / "params.yaml", tiny_params())
+    env = {**isolated_env, "SUPERSIZER_CPU_DEVICES": "2"}
+    proc = python("-m", "pipeline.train", str(tmp_path / "lr"), str(tmp_path / "hr"), str(tmp_path / "models"),
+                  str(tmp_path / "live"), "--params", str(params), env=env)
+    assert "MirroredStrategy with 2 replicas" in proc.stderr
+    assert (tmp_path / "models" / "model.keras").is_file()
+    assert (tmp_path / "models" / "savedmodel" / "saved_model.pb").is_file()

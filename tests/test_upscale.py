@@ -1,0 +1,92 @@
+"""The upscale command on every kind of photo a user has, and on bad inputs."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+from PIL import Image, ImageCms
+
+from pipeline.params import load_params
+from tests.conftest import REPO, photo_like, python
+
+keras = pytest.importorskip("keras")
+
+
+@pytest.fixture(scope="module")
+def model_path(tmp_path_factory):
+    from pipeline.model import build_model
+
+    m = dataclasses.replace(load_params(REPO / "params.yaml").model, blocks=1, filters=8)
+    path = tmp_path_factory.mktemp("model") / "model.keras"
+    build_model(m, 2).save(path)
+    return path
+
+
+def write_inputs(folder):
+    folder.mkdir()
+    rgb = Image.fromarray(photo_like(30, 41, 1))
+    rgb.save(folder / "photo.jpg", quality=92)
+    rgba = rgb.convert("RGBA")
+    rgba.putalpha(Image.fromarray(np.tile(np.linspace(0, 255, 41).astype(np.uint8), (30, 1))))
+    rgba.save(folder / "cutout.png")
+    rgb.convert("L").save(folder / "gray.png")
+    rgb.convert("P").save(folder / "palette.png")
+    rgb.convert("CMYK").save(folder / "print.jpg")
+    Image.fromarray(np.asarray(rgb.convert("L")).astype(np.uint16) * 257).save(folder / "deep.png")
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    rgb.save(folder / "rotated.jpg", exif=exif.tobytes())
+    srgb = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    rgb.save(folder / "tagged.png", icc_profile=srgb)
+    return srgb
+
+
+def test_every_mode_round_trips_at_twice_the_size(tmp_path, model_path):
+    icc = write_inputs(tmp_path / "in")
+    out = tmp_path / "out"
+    proc = python("-m", "pipeline.upscale", str(tmp_path / "in"), "--out", str(out), "--model", str(model_path),
+                  "--tile", "16")
+    assert proc.returncode == 0
+    expected = {"photo": "RGB", "cutout": "RGBA", "gray": "L", "palette": "RGB", "print": "RGB", "deep": "L",
+                "rotated": "RGB", "tagged": "RGB"}
+    for stem, mode in expected.items():
+        img = Image.open(out / f"{stem}.png")
+        size = (60, 82) if stem == "rotated" else (82, 60)  # EXIF rotation applied first
+        assert (img.size, img.mode) == (size, mode), stem
+    alpha = np.asarray(Image.open(out / "cutout.png").getchannel("A"))
+    assert alpha[:, 0].max() < 20 and alpha[:, -1].min() > 235  # the gradient survives
+    assert Image.open(out / "tagged.png").info.get("icc_profile") == icc
+
+
+def test_bad_inputs_are_reported_and_the_rest_are_done(tmp_path, model_path):
+    good = tmp_path / "good.png"
+    Image.fromarray(photo_like(20, 20)).save(good)
+    (tmp_path / "notes.png").write_text("not an image")
+    big = tmp_path / "big.png"
+    Image.fromarray(photo_like(100, 100)).save(big)
+    out = tmp_path / "out"
+    proc = python("-m", "pipeline.upscale", str(good), str(tmp_path / "notes.png"), str(tmp_path / "missing.jpg"),
+                  str(big), "--out", str(out), "--model", str(model_path), "--max-pixels", "5000", check=False)
+    assert proc.returncode == 1
+    err = proc.stderr
+    assert f"{tmp_path / 'notes.png'}: not an image" in err
+    assert f"{tmp_path / 'missing.jpg'}: no such file" in err
+    assert f"{big}: 100x100 = 10000 pixels exceeds the cap of 5000" in err
+    assert "3 of 4 inputs failed" in err
+    assert Image.open(out / "good.png").size == (40, 40)
+    assert sorted(p.name for p in out.iterdir()) == ["good.png"]
+
+
+def test_single_input_may_name_the_output_file(tmp_path, model_path):
+    src = tmp_path / "x.jpg"
+    Image.fromarray(photo_like(12, 10)).save(src)
+    python("-m", "pipeline.upscale", str(src), "--out", str(tmp_path / "big.png"), "--model", str(model_path))
+    assert Image.open(tmp_path / "big.png").size == (20, 24)
+
+
+def test_missing_model_names_it(tmp_path):
+    proc = python("-m", "pipeline.upscale", str(tmp_path), "--out", str(tmp_path / "o"),
+                  "--model", str(tmp_path / "nope.keras"), check=False)
+    assert proc.returncode == 2 and "nope.keras: no such model" in proc.stderr
