@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from pipeline.images import decode, list_images, load_rgb, save_png
-from pipeline.inference import predict, upscale_tiled
+from pipeline.inference import DEFAULT_TILE, predict, upscale_tiled
 from pipeline.metrics import mean_scores, score
 from pipeline.outputs import SPLITS, reset_folder, write_json
 from pipeline.params import load_params
@@ -84,7 +84,7 @@ def write_table(rows: list[dict], path: Path) -> None:
 
 
 def evaluate_folder(model, hr_dir: Path, scale: int, baseline: Method, tolerance: int,
-                    self_ensemble: bool, tile: int = 256) -> tuple[dict, list[dict]]:
+                    self_ensemble: bool, tile: int = DEFAULT_TILE) -> tuple[dict, list[dict]]:
     """Score any folder of HR images (e.g. Set5) with the standard protocol."""
     from pipeline.model import receptive_radius
 

@@ -10,6 +10,10 @@ from collections.abc import Callable
 
 import numpy as np
 
+# LR pixels per tile side: large enough that the overlap's recomputation stays small,
+# small enough that a tile's activations fit in well under a gigabyte.
+DEFAULT_TILE = 512
+
 
 def to_float(img: np.ndarray) -> np.ndarray:
     return img.astype(np.float32) / 255.0

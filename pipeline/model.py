@@ -16,6 +16,10 @@ RGB in [0, 1] of any size, shape (None, None, 3); outputs are `scale` times larg
 
 from __future__ import annotations
 
+import json
+import zipfile
+from pathlib import Path
+
 import keras
 import numpy as np
 from keras import layers
@@ -119,6 +123,27 @@ def build_original(m: Model, scale: int) -> keras.Model:
 
 def build_model(m: Model, scale: int) -> keras.Model:
     return {"edsr": build_edsr, "original": build_original}[m.arch](m, scale)
+
+
+def save_model(model: keras.Model, path: Path) -> None:
+    """`model.save`, made byte-reproducible: Keras stamps the save time into the archive
+    (metadata.json's date_saved and the zip entry times), which would give the same
+    weights a new DVC hash on every run. The archive is rewritten without them."""
+    path = Path(path)
+    raw = path.with_name(f".{path.name}.partial.keras")
+    model.save(raw)
+    tmp = path.with_name(f".{path.name}.partial")
+    with zipfile.ZipFile(raw) as src, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as dst:
+        for name in sorted(src.namelist()):
+            data = src.read(name)
+            if name == "metadata.json":
+                meta = json.loads(data)
+                meta.pop("date_saved", None)
+                data = json.dumps(meta, sort_keys=True).encode()
+            dst.writestr(zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0)), data,
+                         compress_type=zipfile.ZIP_DEFLATED)
+    raw.unlink()
+    tmp.replace(path)
 
 
 def receptive_radius(model: keras.Model) -> int:

@@ -126,11 +126,20 @@ def val_psnr_y(model, lr: np.ndarray, hr: np.ndarray, scale: int) -> float:
     return float(np.mean([psnr(shave(luma(a), scale), shave(luma(b), scale)) for a, b in zip(sr, hr)]))
 
 
+# The modules whose code decides what training computes: a checkpoint made by other code
+# is not resumed (DVC reruns train when they change; the old weights must not come back).
+TRAINING_CODE = ("train.py", "model.py", "resize.py", "inference.py", "metrics.py")
+
+
 def fingerprint(base: Base, m: Model, t: Train, arrays: list[np.ndarray]) -> str:
-    """What a checkpoint must match to be resumed: params that shape the run, and the data."""
+    """What a checkpoint must match to be resumed: params, data, code and library versions."""
     h = hashlib.sha256(json.dumps([dataclasses.asdict(x) for x in (base, m, t)], sort_keys=True).encode())
     for a in arrays:
         h.update(a.tobytes())
+    here = Path(__file__).parent
+    for name in TRAINING_CODE:
+        h.update((here / name).read_bytes())
+    h.update(f"tensorflow {tf.__version__} keras {keras.__version__}".encode())
     return h.hexdigest()
 
 
@@ -236,8 +245,10 @@ def train(lr: np.ndarray, hr: np.ndarray, val: tuple[np.ndarray, np.ndarray], ba
 
 def export(model, out: Path) -> None:
     """models/model.keras (uncompiled: loads anywhere) and models/savedmodel (TF Serving)."""
+    from pipeline.model import save_model
+
     out.mkdir(parents=True, exist_ok=True)
-    model.save(out / "model.keras")
+    save_model(model, out / "model.keras")
     shutil.rmtree(out / "savedmodel", ignore_errors=True)
     model.export(str(out / "savedmodel"), verbose=False)
 

@@ -25,7 +25,7 @@ from PIL import Image
 from tqdm import tqdm
 
 from pipeline.images import DEFAULT_MAX_PIXELS, BadImage, decode, list_images, save_png
-from pipeline.inference import upscale_tiled
+from pipeline.inference import DEFAULT_TILE, upscale_tiled
 from pipeline.resize import pillow_resize
 
 DEFAULT_MODEL = Path("models/model.keras")
@@ -50,7 +50,7 @@ def model_scale(model) -> int:
 class Upscaler:
     """`upscale(image) -> image` with one loaded model; what the CLI and any server share."""
 
-    def __init__(self, model, tile: int = 128, overlap: int | None = None,
+    def __init__(self, model, tile: int = DEFAULT_TILE, overlap: int | None = None,
                  self_ensemble: bool = False) -> None:
         from pipeline.model import receptive_radius
 
@@ -119,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("inputs", nargs="+", type=Path, help="image files or folders")
     parser.add_argument("--out", type=Path, required=True, help="output folder (or .png file for one input)")
     parser.add_argument("--model", type=Path, default=DEFAULT_MODEL)
-    parser.add_argument("--tile", type=int, default=128, help="LR tile side in pixels; 0 = whole image")
+    parser.add_argument("--tile", type=int, default=DEFAULT_TILE, help="LR tile side in pixels; 0 = whole image")
     parser.add_argument("--overlap", type=int, default=None,
                         help="context pixels around each tile (default: the model's receptive radius)")
     parser.add_argument("--self-ensemble", action="store_true", help="average 8 flips/rotations (8x slower)")

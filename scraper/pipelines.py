@@ -176,6 +176,11 @@ class PhotoFilesPipeline(FilesPipeline):
             "rejections": [{**r, "url": self._alias(r["url"])} for r in rejections.rows()],
         }
         self.report_path.write_text(json.dumps(report, indent=2, sort_keys=True) + "\n")
+        spider = self.crawler.spider
+        log.info("crawl done: %d pages requested, %d images stored (%d duplicate URLs merged), "
+                 "%d rejected: %s", spider.pages_requested, len(rows), report["duplicates_merged"],
+                 sum(report["rejected"].values()),
+                 ", ".join(f"{n} {r}" for r, n in report["rejected"].items()) or "none")
         # The pre-download probe paths are never written; remove the folder if Scrapy made it.
         pending = self.store_dir / "pending"
         if pending.is_dir() and not any(pending.iterdir()):

@@ -15,7 +15,7 @@ from tests.conftest import REPO, photo_like, run
 
 keras = pytest.importorskip("keras")
 
-from pipeline.model import build_model, flops_per_lr_pixel, receptive_radius  # noqa: E402
+from pipeline.model import build_model, flops_per_lr_pixel, receptive_radius, save_model  # noqa: E402
 
 TINY = dataclasses.replace(load_params(REPO / "params.yaml").model, blocks=2, filters=8)
 
@@ -37,9 +37,11 @@ def test_untrained_model_is_exactly_bicubic_inside(upsampler):
     assert np.abs(sr - bicubic)[8:-8, 8:-8].max() <= 1
 
 
-def test_saved_model_reloads_with_plain_keras(tmp_path):
+def test_saved_model_reloads_with_plain_keras_and_is_byte_stable(tmp_path):
     m = build_model(TINY, 2)
-    m.save(tmp_path / "model.keras")
+    save_model(m, tmp_path / "model.keras")
+    save_model(m, tmp_path / "again.keras")
+    assert (tmp_path / "model.keras").read_bytes() == (tmp_path / "again.keras").read_bytes()
     code = ("import keras, numpy as np; m = keras.models.load_model('model.keras'); "
             "print(m(np.zeros((1, 5, 7, 3), 'float32')).shape)")
     # No PYTHONPATH: the file must not need this project's code to load.

@@ -96,3 +96,14 @@ def test_two_logical_cpus_train_with_mirrored_strategy(tmp_path, photo_crops, is
     assert "MirroredStrategy with 2 replicas" in proc.stderr
     assert (tmp_path / "models" / "model.keras").is_file()
     assert (tmp_path / "models" / "savedmodel" / "saved_model.pb").is_file()
+
+
+def test_the_checkpoint_fingerprint_covers_code_data_and_params(photo_crops, tf_ready, monkeypatch):
+    lr, hr = photo_crops
+    base, m, t = small_params()
+    fp = train_stage.fingerprint(base, m, t, [lr, hr])
+    assert fp == train_stage.fingerprint(base, m, t, [lr, hr])
+    assert fp != train_stage.fingerprint(base, m, dataclasses.replace(t, loss="mse"), [lr, hr])
+    assert fp != train_stage.fingerprint(base, m, t, [lr, hr[::-1]])
+    monkeypatch.setattr(train_stage, "TRAINING_CODE", train_stage.TRAINING_CODE[:-1])
+    assert fp != train_stage.fingerprint(base, m, t, [lr, hr])

@@ -1,0 +1,47 @@
+"""Helpers shared by the benchmark scripts: timing children, writing results."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+RESULTS = REPO / "benchmarks" / "results"
+
+
+def run_child(args: list[str], cwd: Path = REPO, env: dict | None = None) -> dict:
+    """Run a Python child; return wall seconds and its peak resident memory (MiB).
+
+    Each measurement gets its own process so ru_maxrss is that run's peak alone."""
+    code = ("import resource, runpy, sys, time; sys.argv = sys.argv[1:]; t = time.perf_counter();\n"
+            "try:\n    runpy.run_module(sys.argv[0], run_name='__main__')\n"
+            "except SystemExit as e:\n    assert not e.code, e.code\n"
+            "print('__BENCH__', time.perf_counter() - t, "
+            "resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, file=sys.stderr)")
+    full_env = {**os.environ, "PYTHONPATH": str(REPO), "TF_CPP_MIN_LOG_LEVEL": "3", **(env or {})}
+    start = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-c", code, *args], cwd=cwd, env=full_env, capture_output=True, text=True)
+    if proc.returncode:
+        sys.exit(f"{' '.join(args)} failed:\n{proc.stderr[-3000:]}")
+    line = next(l for l in proc.stderr.splitlines() if l.startswith("__BENCH__"))
+    _, inner, rss = line.split()
+    return {"wall_s": time.perf_counter() - start, "run_s": float(inner), "peak_mib": float(rss),
+            "stdout": proc.stdout}
+
+
+def machine() -> dict:
+    return {"cpus": os.cpu_count(), "python": platform.python_version(), "machine": platform.machine(),
+            "date": time.strftime("%Y-%m-%d")}
+
+
+def save(name: str, result: dict) -> None:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    result = {**result, "machine": machine()}
+    (RESULTS / f"{name}.json").write_text(json.dumps(result, indent=2, sort_keys=True) + "\n")
+    print(json.dumps(result, indent=2, sort_keys=True))
