@@ -53,7 +53,7 @@ def main() -> None:
     args = parser.parse_args()
     p = load_params(REPO / "params.yaml")
     train_stage.configure_tensorflow(p.base.seed)
-    tf, keras = train_stage.tf, train_stage.keras
+    tf = train_stage.tf
     from pipeline.model import build_model, flops_per_lr_pixel
 
     lr, hr = train_stage.load_split(REPO / "data/lr/train", REPO / "data/hr/train")

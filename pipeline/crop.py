@@ -3,25 +3,24 @@
     python -m pipeline.crop data/filtered data/hr
 
 Modes (crop.mode):
-- tiles:  every `size` crop on a `stride` grid, at most `max_per_image`, evenly spread;
+- tiles:  every `side` x `side` crop on a `stride` grid, at most `max_per_image`, evenly spread;
 - center: one crop from the middle;
-- seed:   resize the shorter side to `size`, then one seeded random crop (the 2019
+- seed:   resize the shorter side to `side`, then one seeded random crop (the 2019
           project's 600x600 recipe).
-Outputs keep the split: data/hr/<split>/<stem>_<k>.png, each exactly size x size.
+Outputs keep the split: data/hr/<split>/<stem>_<k>.png, each exactly side x side.
 """
 
 from __future__ import annotations
 
-import argparse
 import functools
 from pathlib import Path
 
 import numpy as np
 
-from pipeline.images import list_images, load_rgb, save_png
-from pipeline.outputs import SPLITS, reset_folder
-from pipeline.parallel import default_jobs, map_ordered
-from pipeline.params import Crop, load_params
+from pipeline.images import load_rgb, save_png
+from pipeline.outputs import split_jobs
+from pipeline.parallel import map_ordered
+from pipeline.params import Crop, load_params, stage_parser
 from pipeline.randomness import rng_for
 from pipeline.resize import pillow_resize
 
@@ -60,18 +59,12 @@ def crop_file(job: tuple[Path, Path], p: Crop, seed: int) -> int:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = stage_parser(__doc__, jobs=True)
     parser.add_argument("src", type=Path, help="filter output (holds train/, val/, test/)")
     parser.add_argument("out", type=Path)
-    parser.add_argument("--params", type=Path, default=Path("params.yaml"))
-    parser.add_argument("--jobs", type=int, default=default_jobs())
     args = parser.parse_args()
     params = load_params(args.params)
-    reset_folder(args.out)
-    jobs = []
-    for split in SPLITS:
-        dst = reset_folder(args.out / split)
-        jobs += [(src, dst) for src in list_images(args.src / split)]
+    jobs = split_jobs(args.src, args.out)
     work = functools.partial(crop_file, p=params.crop, seed=params.base.seed)
     counts = list(map_ordered(work, jobs, args.jobs, "crop"))
     print(f"crop: {sum(counts)} crops of {params.crop.side}px from {len(jobs)} images into {args.out}")

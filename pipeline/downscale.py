@@ -9,7 +9,6 @@ as blur (before) then downscale, noise, JPEG (after); all off by default.
 
 from __future__ import annotations
 
-import argparse
 import functools
 import io
 from pathlib import Path
@@ -17,10 +16,10 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageFilter
 
-from pipeline.images import list_images, load_rgb, save_png
-from pipeline.outputs import SPLITS, reset_folder
-from pipeline.parallel import default_jobs, map_ordered
-from pipeline.params import Downscale, load_params
+from pipeline.images import load_rgb, save_png
+from pipeline.outputs import split_jobs
+from pipeline.parallel import map_ordered
+from pipeline.params import Downscale, load_params, stage_parser
 from pipeline.randomness import rng_for
 from pipeline.resize import downscale
 
@@ -43,23 +42,17 @@ def degrade(hr: np.ndarray, scale: int, p: Downscale, rng: np.random.Generator) 
 
 
 def downscale_file(job: tuple[Path, Path], p: Downscale, scale: int, seed: int) -> None:
-    src, dst = job
-    save_png(degrade(load_rgb(src), scale, p, rng_for(seed, src.name)), dst)
+    src, dst_dir = job
+    save_png(degrade(load_rgb(src), scale, p, rng_for(seed, src.name)), dst_dir / src.name)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = stage_parser(__doc__, jobs=True)
     parser.add_argument("src", type=Path, help="HR crops (train/, val/, test/)")
     parser.add_argument("out", type=Path)
-    parser.add_argument("--params", type=Path, default=Path("params.yaml"))
-    parser.add_argument("--jobs", type=int, default=default_jobs())
     args = parser.parse_args()
     params = load_params(args.params)
-    reset_folder(args.out)
-    jobs = []
-    for split in SPLITS:
-        reset_folder(args.out / split)
-        jobs += [(src, args.out / split / src.name) for src in list_images(args.src / split)]
+    jobs = split_jobs(args.src, args.out)
     work = functools.partial(downscale_file, p=params.downscale, scale=params.base.scale, seed=params.base.seed)
     list(map_ordered(work, jobs, args.jobs, "downscale"))
     print(f"downscale: {len(jobs)} LR images (x{params.base.scale}, {params.downscale.method}) in {args.out}")

@@ -11,7 +11,6 @@ per method, plus the model's gain over bicubic), a per-image CSV and comparison 
 
 from __future__ import annotations
 
-import argparse
 import csv
 import math
 import os
@@ -23,7 +22,7 @@ from pipeline.images import decode, list_images, load_rgb, save_png
 from pipeline.inference import DEFAULT_TILE, predict, upscale_tiled
 from pipeline.metrics import mean_scores, score
 from pipeline.outputs import SPLITS, reset_folder, write_json
-from pipeline.params import load_params
+from pipeline.params import load_params, stage_parser
 from pipeline.resize import Method, downscale, modcrop, upscale
 
 METHODS = ("model", "bicubic", "nearest")
@@ -121,14 +120,13 @@ def load_model(path: Path):
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = stage_parser(__doc__)
     parser.add_argument("--model", type=Path, default=Path("models/model.keras"))
     parser.add_argument("--lr", type=Path, default=Path("data/lr"))
     parser.add_argument("--hr", type=Path, default=Path("data/hr"))
     parser.add_argument("--metrics", type=Path, default=Path("metrics/eval.json"))
     parser.add_argument("--table", type=Path, default=Path("metrics/eval_images.csv"))
     parser.add_argument("--pictures", type=Path, default=Path("plots/eval"))
-    parser.add_argument("--params", type=Path, default=Path("params.yaml"))
     parser.add_argument("--hr-dir", type=Path, help="score this folder of HR images instead of the splits")
     parser.add_argument("--scale", type=int, help="with --hr-dir: scale (default base.scale)")
     parser.add_argument("--json", type=Path, help="with --hr-dir: write the summary here")

@@ -8,7 +8,6 @@ data/filtered/report.csv with one row per input: verdict, reason and the scores 
 
 from __future__ import annotations
 
-import argparse
 import csv
 import functools
 import hashlib
@@ -21,8 +20,8 @@ from PIL import Image
 
 from pipeline.images import BadImage, composite_on_white, decode, list_images, save_png
 from pipeline.outputs import SPLITS, reset_folder, write_json
-from pipeline.parallel import default_jobs, map_ordered
-from pipeline.params import Filter, load_params
+from pipeline.parallel import map_ordered
+from pipeline.params import Filter, load_params, stage_parser
 
 REPORT_FIELDS = ["file", "verdict", "reason", "detail", "split", "width", "height",
                  "sharpness", "colors", "phash", "duplicate_of"]
@@ -136,12 +135,10 @@ def summarize(verdicts: list[Verdict]) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = stage_parser(__doc__, jobs=True)
     parser.add_argument("raw", type=Path, help="scrape output (holds images/)")
     parser.add_argument("out", type=Path)
     parser.add_argument("summary", type=Path, help="JSON counts by verdict and reason")
-    parser.add_argument("--params", type=Path, default=Path("params.yaml"))
-    parser.add_argument("--jobs", type=int, default=default_jobs())
     args = parser.parse_args()
     params = load_params(args.params)
 

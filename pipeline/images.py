@@ -62,11 +62,8 @@ def decode(path: Path | str, max_pixels: int = DEFAULT_MAX_PIXELS) -> Decoded:
                 if width * height > max_pixels:
                     raise BadImage(f"{path}: {width}x{height} = {width * height} pixels exceeds "
                                    f"the cap of {max_pixels} (decompression bomb?)")
-                frames = getattr(img, "n_frames", 1)
-                source_mode = img.mode
-                icc = img.info.get("icc_profile")
                 img.load()
-                img = ImageOps.exif_transpose(img)
+                return from_pil(img)
     except BadImage:
         raise
     except Image.DecompressionBombError as e:
@@ -78,7 +75,13 @@ def decode(path: Path | str, max_pixels: int = DEFAULT_MAX_PIXELS) -> Decoded:
     except (OSError, SyntaxError, ValueError, EOFError) as e:
         raise BadImage(f"{path}: cannot decode ({e})") from e
 
-    img = _to_8bit(img)
+
+def from_pil(img: Image.Image) -> Decoded:
+    """Normalise a loaded Pillow image (any mode) the way `decode` does a file."""
+    frames = getattr(img, "n_frames", 1)
+    source_mode = img.mode
+    icc = img.info.get("icc_profile")
+    img = _to_8bit(ImageOps.exif_transpose(img))
     if img.mode == "P" or img.mode == "PA":
         img = img.convert("RGBA" if "transparency" in img.info or img.mode == "PA" else "RGB")
     alpha = None

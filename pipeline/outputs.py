@@ -19,6 +19,19 @@ def reset_folder(path: Path) -> Path:
     return path
 
 
+def split_jobs(src: Path, out: Path) -> list[tuple[Path, Path]]:
+    """(source image, empty destination folder) for every image of src/<split>/, with
+    out/<split>/ created fresh: the walk every per-image stage after filter does."""
+    from pipeline.images import list_images
+
+    reset_folder(out)
+    jobs = []
+    for split in SPLITS:
+        dst = reset_folder(out / split)
+        jobs += [(image, dst) for image in list_images(src / split)]
+    return jobs
+
+
 def _finite(value: object) -> object:
     # JSON has no Infinity: a perfect reconstruction's PSNR is written as null.
     if isinstance(value, float) and not math.isfinite(value):

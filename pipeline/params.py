@@ -7,6 +7,7 @@ what is allowed, e.g. ``params.yaml: train.loss='foo' is not one of mae, mse, ch
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 import typing
 from dataclasses import dataclass
@@ -255,6 +256,17 @@ def parse_params(raw: object, source: str = str(PARAMS_FILE)) -> Params:
     params = Params(**{s: _section(hints[s], raw[s], s, source) for s in sections})
     _check_together(params, source)
     return params
+
+
+def stage_parser(doc: str | None, jobs: bool = False) -> argparse.ArgumentParser:
+    """The command line every stage shares: its docstring as help, --params (and --jobs)."""
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--params", type=Path, default=PARAMS_FILE, help="params file (default: params.yaml)")
+    if jobs:
+        from pipeline.parallel import default_jobs
+
+        parser.add_argument("--jobs", type=int, default=default_jobs(), help="worker processes (default: all cores)")
+    return parser
 
 
 def load_params(path: Path | str = PARAMS_FILE) -> Params:

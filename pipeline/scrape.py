@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-import argparse
 import logging
 import shutil
 import tempfile
@@ -14,7 +13,7 @@ from pathlib import Path
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 
-from pipeline.params import Scrape, load_params
+from pipeline.params import Scrape, load_params, stage_parser
 from scraper.sample import write_gallery
 from scraper.spiders.photos import PhotoSpider
 
@@ -71,9 +70,8 @@ def crawl(p: Scrape, out: Path) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = stage_parser(__doc__)
     parser.add_argument("out", type=Path, help="output folder, e.g. data/raw")
-    parser.add_argument("--params", type=Path, default=Path("params.yaml"))
     args = parser.parse_args()
     p = load_params(args.params).scrape
     crawl(p, args.out)

@@ -14,13 +14,13 @@ and data continues from it, and because the patch stream is a pure function of
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import hashlib
 import json
 import logging
 import os
 import shutil
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -29,7 +29,7 @@ from pipeline.images import list_images, load_rgb
 from pipeline.inference import predict
 from pipeline.metrics import luma, psnr, shave
 from pipeline.outputs import reset_folder
-from pipeline.params import Base, Model, Train, load_params
+from pipeline.params import Base, Model, Train, load_params, stage_parser
 
 log = logging.getLogger("train")
 
@@ -233,8 +233,9 @@ def train(lr: np.ndarray, hr: np.ndarray, val: tuple[np.ndarray, np.ndarray], ba
     if start < t.epochs:
         data = patch_dataset(lr, hr, t.patch_size, base.scale, t.batch_size, base.seed,
                              start * t.steps_per_epoch, t.epochs * t.steps_per_epoch)
+        # A live progress bar in a terminal; one line per epoch in logs (dvc repro, CI).
         model.fit(data, epochs=t.epochs, initial_epoch=start, steps_per_epoch=t.steps_per_epoch,
-                  callbacks=[EpochEnd()], verbose=2)
+                  callbacks=[EpochEnd()], verbose=1 if sys.stdout.isatty() else 2)
     elif log_dir is not None:
         write_dvclive(state["history"], state["best"], log_dir)
 
@@ -254,12 +255,11 @@ def export(model, out: Path) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = stage_parser(__doc__)
     parser.add_argument("lr", type=Path, help="LR crops (train/, val/)")
     parser.add_argument("hr", type=Path, help="HR crops (train/, val/)")
     parser.add_argument("models", type=Path, help="output folder for model.keras, savedmodel/, checkpoint/")
     parser.add_argument("logs", type=Path, help="dvclive folder, e.g. metrics/train")
-    parser.add_argument("--params", type=Path, default=Path("params.yaml"))
     parser.add_argument("--stop-after", type=int, default=None,
                         help="stop after this many epochs, as if interrupted (for tests)")
     args = parser.parse_args()

@@ -24,7 +24,7 @@ import numpy as np
 from PIL import Image
 from tqdm import tqdm
 
-from pipeline.images import DEFAULT_MAX_PIXELS, BadImage, decode, list_images, save_png
+from pipeline.images import DEFAULT_MAX_PIXELS, BadImage, Decoded, decode, from_pil, list_images, save_png
 from pipeline.inference import DEFAULT_TILE, upscale_tiled
 from pipeline.resize import pillow_resize
 
@@ -63,27 +63,17 @@ class Upscaler:
                              self.self_ensemble, progress)
 
     def upscale(self, image: Image.Image) -> Image.Image:
-        """PIL in, PIL out (RGB, RGBA or L); EXIF orientation is applied first."""
-        from PIL import ImageOps
+        """PIL in, PIL out: RGB, RGBA (alpha upscaled bicubic) or L, EXIF rotation applied."""
+        return self.upscale_decoded(from_pil(image))
 
-        image = ImageOps.exif_transpose(image)
-        alpha = image.getchannel("A") if image.mode in ("RGBA", "LA", "PA") else None
-        gray = image.mode in ("L", "LA", "1", "I;16", "I")
-        rgb = np.asarray(image.convert("RGB"))
-        out = self.upscale_array(rgb)
-        return _assemble(out, None if alpha is None else np.asarray(alpha), gray, self.scale)
-
-
-def _assemble(sr: np.ndarray, alpha: np.ndarray | None, gray: bool, scale: int) -> Image.Image:
-    if gray:
+    def upscale_decoded(self, d: Decoded, progress=None) -> Image.Image:
+        sr = self.upscale_array(d.rgb, progress)
         # The model sees gray as R=G=B; take the luma back so the file stays grayscale.
-        result = Image.fromarray(sr).convert("L")
-    else:
-        result = Image.fromarray(sr)
-    if alpha is not None:
-        big = pillow_resize(alpha, (alpha.shape[0] * scale, alpha.shape[1] * scale))
-        result.putalpha(Image.fromarray(big))
-    return result
+        result = Image.fromarray(sr).convert("L") if d.grayscale else Image.fromarray(sr)
+        if d.alpha is not None:
+            h, w = d.alpha.shape
+            result.putalpha(Image.fromarray(pillow_resize(d.alpha, (h * self.scale, w * self.scale))))
+        return result
 
 
 def expand_inputs(inputs: Iterable[Path]) -> list[Path]:
@@ -108,10 +98,8 @@ def upscale_file(up: Upscaler, src: Path, dst: Path, bar: tqdm, max_pixels: int)
     tiles = -(-h // up.tile) * -(-w // up.tile) if up.tile > 0 else 1
     bar.reset(total=tiles)
     bar.set_description(src.name)
-    sr = up.upscale_array(d.rgb, progress=bar.update)
-    img = _assemble(sr, d.alpha, d.grayscale, up.scale)
-    arr = np.asarray(img)
-    save_png(arr, dst, icc_profile=None if d.grayscale else d.icc_profile)
+    img = up.upscale_decoded(d, progress=bar.update)
+    save_png(np.asarray(img), dst, icc_profile=None if d.grayscale else d.icc_profile)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -14,6 +14,7 @@ from pathlib import Path
 from pipeline.images import IMAGE_SUFFIXES
 
 SAMPLE_ALIAS = "sample:skimage/"
+SAMPLE_LICENSE = "https://github.com/scikit-image/scikit-image/blob/main/skimage/data/README.txt"
 GALLERY_ALIAS = "sample:"
 
 
@@ -32,6 +33,7 @@ def write_gallery(gallery_dir: Path) -> tuple[str, dict[str, str]]:
                      for p in images)
     gallery_dir.mkdir(parents=True, exist_ok=True)
     index = gallery_dir / "index.html"
-    index.write_text(f"<!doctype html>\n<title>scikit-image samples</title>\n{tags}\n")
+    index.write_text(f'<!doctype html>\n<title>scikit-image samples</title>\n'
+                     f'<link rel="license" href="{SAMPLE_LICENSE}">\n{tags}\n')
     aliases = {root.as_uri() + "/": SAMPLE_ALIAS, gallery_dir.as_uri() + "/": GALLERY_ALIAS}
     return index.as_uri(), aliases

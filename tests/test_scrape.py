@@ -42,6 +42,7 @@ def bomb_png(width: int = 50_000, height: int = 50_000) -> bytes:
 GOOD1 = png_bytes(80, 96, 1)
 INDEX = """<!doctype html><html><head>
 <meta property="og:image" content="/img/og.jpg">
+<link rel="license" href="https://creativecommons.org/licenses/by/4.0/">
 <title>traps</title></head><body>
 <img src="/img/good1.png"><img src="/img/dup_of_good1.png">
 <img srcset="/img/small.jpg 100w, /img/large.jpg 800w" alt="responsive">
@@ -166,6 +167,7 @@ def test_site_crawl_keeps_good_images_and_reports_every_trap(tmp_path, trap_site
     good1 = next(r for r in rows if r["url"].endswith("/img/dup_of_good1.png"))
     assert good1["also_at"] == base + "/img/good1.png"
     assert (out / good1["path"]).read_bytes() == GOOD1
+    assert good1["license"] == "https://creativecommons.org/licenses/by/4.0/"
     assert Path(good1["path"]).stem == good1["sha1"]
     assert sorted(p.name for p in (out / "images").iterdir()) == sorted(Path(r["path"]).name for r in rows)
 
@@ -223,6 +225,7 @@ def test_sample_source_is_offline_and_deterministic(tmp_path):
     _, _, out_b = crawl(b, {"sample": True})
     assert len(rows) >= 20
     assert all(r["url"].startswith("sample:skimage/") and r["page_url"] == "sample:index.html" for r in rows)
+    assert all(r["license"].endswith("skimage/data/README.txt") for r in rows)
     for name in ("manifest.csv", "report.json"):
         assert (out_a / name).read_bytes() == (out_b / name).read_bytes()
         assert str(tmp_path) not in (out_a / name).read_text()

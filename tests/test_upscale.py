@@ -90,3 +90,17 @@ def test_missing_model_names_it(tmp_path):
     proc = python("-m", "pipeline.upscale", str(tmp_path), "--out", str(tmp_path / "o"),
                   "--model", str(tmp_path / "nope.keras"), check=False)
     assert proc.returncode == 2 and "nope.keras: no such model" in proc.stderr
+
+
+def test_python_api_takes_and_returns_pil_images(model_path):
+    from pipeline.upscale import Upscaler, load_model
+
+    up = Upscaler(load_model(model_path), tile=8)
+    assert up.scale == 2
+    rgba = Image.fromarray(photo_like(9, 13)).convert("RGBA")
+    out = up.upscale(rgba)
+    assert (out.size, out.mode) == ((26, 18), "RGBA")
+    gray = up.upscale(Image.fromarray(photo_like(9, 13)).convert("L"))
+    assert (gray.size, gray.mode) == ((26, 18), "L")
+    cmyk = up.upscale(Image.fromarray(photo_like(9, 13)).convert("CMYK"))
+    assert (cmyk.size, cmyk.mode) == ((26, 18), "RGB")

@@ -148,7 +148,9 @@ class PhotoSpider(scrapy.Spider):
 
         found = self._take_images(response.urljoin(u.strip()) for u in images if u.strip())
         if found:
-            yield PhotoItem(page_url=response.url, file_urls=found)
+            # A page-wide licence, if the page declares one the standard way (rel="license").
+            license_ = response.css('link[rel~="license"]::attr(href), a[rel~="license"]::attr(href)').get("")
+            yield PhotoItem(page_url=response.url, file_urls=found, license=license_.strip())
         if depth >= self.max_depth:
             return
         for href in links:
