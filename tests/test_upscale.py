@@ -98,6 +98,7 @@ def test_python_api_takes_and_returns_pil_images(model_path):
     up = Upscaler(load_model(model_path), tile=8)
     assert up.scale == 2
     rgba = Image.fromarray(photo_like(9, 13)).convert("RGBA")
+    rgba.putalpha(Image.fromarray(np.tile(np.linspace(0, 255, 13).astype(np.uint8), (9, 1))))
     out = up.upscale(rgba)
     assert (out.size, out.mode) == ((26, 18), "RGBA")
     gray = up.upscale(Image.fromarray(photo_like(9, 13)).convert("L"))
