@@ -25,8 +25,8 @@ def photo(seed: int) -> Image.Image:
     w = int((mp * 1e6 * 4 / 3) ** 0.5)
     h = int(w * 3 / 4)
     coarse = Image.fromarray(rng.integers(0, 256, (12, 16, 3), dtype=np.uint8)).resize((w, h), Image.BICUBIC)
-    grain = Image.fromarray(rng.integers(0, 256, (h // 8, w // 8, 3), dtype=np.uint8)).resize((w, h), Image.NEAREST)
-    return Image.blend(coarse, grain, 0.15)
+    grain = Image.fromarray(rng.integers(0, 256, (h, w, 3), dtype=np.uint8))
+    return Image.blend(coarse, grain, 0.12)
 
 
 def main() -> None:

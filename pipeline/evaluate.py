@@ -21,7 +21,7 @@ import numpy as np
 from pipeline.images import decode, list_images, load_rgb, save_png
 from pipeline.inference import DEFAULT_TILE, predict, upscale_tiled
 from pipeline.metrics import mean_scores, score
-from pipeline.outputs import SPLITS, reset_folder, write_json
+from pipeline.outputs import SPLITS, reset_folder, split_images, write_json
 from pipeline.params import load_params, stage_parser
 from pipeline.resize import Method, downscale, modcrop, upscale
 
@@ -57,7 +57,7 @@ def comparison_picture(lr: np.ndarray, bicubic: np.ndarray, sr: np.ndarray, hr: 
 
 def evaluate_split(model, lr_dir: Path, hr_dir: Path, scale: int, baseline: Method, tolerance: int,
                    self_ensemble: bool, pictures: int, picture_dir: Path | None, split: str):
-    names = [p.name for p in list_images(hr_dir)]
+    names = [p.name for p in split_images(hr_dir.parent, hr_dir.name)]
     hr = [load_rgb(hr_dir / n) for n in names]
     lr = [load_rgb(lr_dir / n) for n in names]
     sr = predict(model, np.stack(lr), self_ensemble) if names else []

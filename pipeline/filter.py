@@ -144,6 +144,8 @@ def main() -> None:
 
     sources = list_images(args.raw / "images")
     reset_folder(args.out)
+    for split in SPLITS:
+        (args.out / split).mkdir()  # present even when empty
     work = functools.partial(assess, p=params.filter, min_side=params.crop.side, out=args.out)
     verdicts = list(map_ordered(work, sources, args.jobs, "filter"))
     for v in drop_duplicates(verdicts, params.filter.dedupe_distance):

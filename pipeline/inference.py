@@ -12,7 +12,7 @@ import numpy as np
 
 # LR pixels per tile side: large enough that the overlap's recomputation stays small,
 # small enough that a tile's activations fit in well under a gigabyte.
-DEFAULT_TILE = 512
+DEFAULT_TILE = 256
 
 
 def to_float(img: np.ndarray) -> np.ndarray:

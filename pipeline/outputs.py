@@ -19,16 +19,22 @@ def reset_folder(path: Path) -> Path:
     return path
 
 
+def split_images(folder: Path, split: str) -> list[Path]:
+    """The images of folder/<split>/, sorted; none if the split is missing. A split can be
+    empty (a small scrape) and DVC does not restore empty folders, so absence is normal."""
+    from pipeline.images import list_images
+
+    return list_images(folder / split) if (folder / split).is_dir() else []
+
+
 def split_jobs(src: Path, out: Path) -> list[tuple[Path, Path]]:
     """(source image, empty destination folder) for every image of src/<split>/, with
     out/<split>/ created fresh: the walk every per-image stage after filter does."""
-    from pipeline.images import list_images
-
     reset_folder(out)
     jobs = []
     for split in SPLITS:
         dst = reset_folder(out / split)
-        jobs += [(image, dst) for image in list_images(src / split)]
+        jobs += [(image, dst) for image in split_images(src, split)]
     return jobs
 
 

@@ -25,10 +25,10 @@ from pathlib import Path
 
 import numpy as np
 
-from pipeline.images import list_images, load_rgb
+from pipeline.images import load_rgb
 from pipeline.inference import predict
 from pipeline.metrics import luma, psnr, shave
-from pipeline.outputs import reset_folder
+from pipeline.outputs import reset_folder, split_images
 from pipeline.params import Base, Model, Train, load_params, stage_parser
 
 log = logging.getLogger("train")
@@ -71,9 +71,10 @@ def choose_strategy():
 
 def load_split(lr_dir: Path, hr_dir: Path) -> tuple[np.ndarray, np.ndarray]:
     """All LR/HR crops of one split as uint8 arrays (N, h, w, 3) and (N, H, W, 3)."""
-    names = [p.name for p in list_images(hr_dir)]
+    names = [p.name for p in split_images(hr_dir.parent, hr_dir.name)]
     if not names:
-        raise ValueError(f"{hr_dir}: no images; did crop run and keep any for this split?")
+        raise SystemExit(f"{hr_dir}: no images in this split; the filter kept too few photos "
+                         "(see data/filtered/report.csv), or filter.val_fraction is 0")
     hr = np.stack([load_rgb(hr_dir / n) for n in names])
     lr = np.stack([load_rgb(lr_dir / n) for n in names])
     return lr, hr

@@ -40,3 +40,16 @@ def test_seed_mode_resizes_the_shorter_side_and_is_seeded():
 def test_too_small_is_an_error_naming_the_param():
     with pytest.raises(ValueError, match="crop.side=64"):
         crops(photo_like(40, 80), Crop("center", 64, 64, 1), rng_for(0, "x"))
+
+
+def test_missing_or_empty_splits_are_not_an_error(tmp_path):
+    """A small scrape can leave a split empty, and DVC does not restore empty folders."""
+    from pipeline.images import save_png
+    from tests.conftest import python, tiny_params, write_params
+
+    save_png(photo_like(70, 70), tmp_path / "filtered" / "train" / "a.png")
+    params = write_params(tmp_path / "params.yaml", tiny_params())
+    python("-m", "pipeline.crop", str(tmp_path / "filtered"), str(tmp_path / "hr"), "--params", str(params))
+    python("-m", "pipeline.downscale", str(tmp_path / "hr"), str(tmp_path / "lr"), "--params", str(params))
+    assert len(list((tmp_path / "lr" / "train").iterdir())) == 4
+    assert [list((tmp_path / d / s).iterdir()) for d in ("hr", "lr") for s in ("val", "test")] == [[]] * 4

@@ -79,6 +79,7 @@ def test_every_input_gets_the_expected_verdict(tmp_path):
     for name in ("z_exact_copy.png", "resized_copy.png", "reencoded_copy.jpg"):
         assert rows[name]["duplicate_of"] in kept
     assert rows["rotated.jpg"]["width"] == "80" and rows["rotated.jpg"]["height"] == "120"
+    assert all((out / split).is_dir() for split in ("train", "val", "test"))  # even if empty
     written = sorted(p.name for p in out.glob("*/*.png"))
     assert written == sorted(f"{Path(n).stem}.png" for n in kept)
     for p in out.glob("*/*.png"):
