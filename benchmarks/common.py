@@ -19,7 +19,7 @@ def run_child(args: list[str], cwd: Path = REPO, env: dict | None = None) -> dic
 
     Each measurement gets its own process so ru_maxrss is that run's peak alone."""
     code = ("import resource, runpy, sys, time; sys.argv = sys.argv[1:]; t = time.perf_counter();\n"
-            "try:\n    runpy.run_module(sys.argv[0], run_name='__main__')\n"
+            "try:\n    runpy.run_module(sys.argv[0], run_name='__main__', alter_sys=True)\n"
             "except SystemExit as e:\n    assert not e.code, e.code\n"
             "print('__BENCH__', time.perf_counter() - t, "
             "resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, file=sys.stderr)")

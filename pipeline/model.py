@@ -125,10 +125,21 @@ def build_model(m: Model, scale: int) -> keras.Model:
     return {"edsr": build_edsr, "original": build_original}[m.arch](m, scale)
 
 
+def _renumber_shared_ids(node: object, ids: dict[int, int]) -> object:
+    """Keras writes Python id()s as `shared_object_id`: stable links, unstable numbers."""
+    if isinstance(node, dict):
+        return {k: (ids.setdefault(v, len(ids)) if k == "shared_object_id" else _renumber_shared_ids(v, ids))
+                for k, v in node.items()}
+    if isinstance(node, list):
+        return [_renumber_shared_ids(v, ids) for v in node]
+    return node
+
+
 def save_model(model: keras.Model, path: Path) -> None:
-    """`model.save`, made byte-reproducible: Keras stamps the save time into the archive
-    (metadata.json's date_saved and the zip entry times), which would give the same
-    weights a new DVC hash on every run. The archive is rewritten without them."""
+    """`model.save`, made byte-reproducible. Keras stamps the archive with the save time
+    (metadata.json's date_saved, zip entry times) and with Python object ids
+    (config.json's shared_object_id), which would give the same weights a new DVC hash on
+    every run. The archive is rewritten without the times and with the ids renumbered."""
     path = Path(path)
     raw = path.with_name(f".{path.name}.partial.keras")
     model.save(raw)
@@ -140,6 +151,8 @@ def save_model(model: keras.Model, path: Path) -> None:
                 meta = json.loads(data)
                 meta.pop("date_saved", None)
                 data = json.dumps(meta, sort_keys=True).encode()
+            elif name == "config.json":
+                data = json.dumps(_renumber_shared_ids(json.loads(data), {})).encode()
             dst.writestr(zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0)), data,
                          compress_type=zipfile.ZIP_DEFLATED)
     raw.unlink()

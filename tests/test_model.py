@@ -42,6 +42,14 @@ def test_saved_model_reloads_with_plain_keras_and_is_byte_stable(tmp_path):
     save_model(m, tmp_path / "model.keras")
     save_model(m, tmp_path / "again.keras")
     assert (tmp_path / "model.keras").read_bytes() == (tmp_path / "again.keras").read_bytes()
+    # And across processes, where Keras's object ids differ.
+    code = ("import dataclasses, sys, keras; from pipeline.model import build_model, save_model; "
+            "from pipeline.params import load_params; "
+            "m = dataclasses.replace(load_params('params.yaml').model, blocks=2, filters=8); "
+            "keras.utils.set_random_seed(1); save_model(build_model(m, 2), sys.argv[1])")
+    for name in ("p1.keras", "p2.keras"):
+        run([sys.executable, "-c", code, str(tmp_path / name)], REPO)
+    assert (tmp_path / "p1.keras").read_bytes() == (tmp_path / "p2.keras").read_bytes()
     code = ("import keras, numpy as np; m = keras.models.load_model('model.keras'); "
             "print(m(np.zeros((1, 5, 7, 3), 'float32')).shape)")
     # No PYTHONPATH: the file must not need this project's code to load.
