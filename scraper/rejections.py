@@ -18,10 +18,6 @@ class Rejections:
         # The first reason a URL earned is kept: a retry of a failed URL is the same failure.
         self._seen.setdefault(url, reason)
 
-    def discard(self, url: str) -> None:
-        """Forget a URL that later succeeded (e.g. found again on another page)."""
-        self._seen.pop(url, None)
-
     def counts(self) -> dict[str, int]:
         return dict(sorted(Counter(self._seen.values()).items()))
 
@@ -52,6 +48,6 @@ def failure_reason(failure: Failure) -> str:
         return "larger than max_file_bytes"
     if isinstance(exc, (error.ConnectError, error.ConnectionLost, error.DNSLookupError)):
         return "connection failed"
-    if isinstance(exc, FileNotFoundError) or isinstance(exc, OSError):
+    if isinstance(exc, OSError):
         return "cannot read file"
     return type(exc).__name__
