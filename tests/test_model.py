@@ -8,7 +8,7 @@ import sys
 import numpy as np
 import pytest
 
-from pipeline.inference import predict, upscale_tiled
+from pipeline.inference import predict, predict_float, upscale_tiled
 from pipeline.params import load_params
 from pipeline.resize import upscale
 from tests.conftest import REPO, photo_like, run
@@ -76,3 +76,17 @@ def test_flops_count_by_hand():
     m = build_model(dataclasses.replace(TINY, blocks=0, filters=4, skip="none"), 2)
     # head 3->4 (3x3), body tail 4->4 (3x3), sub-pixel 4->3x4 maps (3x3): 2 * MACs per LR pixel
     assert flops_per_lr_pixel(m, 2) == 2 * (9 * 3 * 4 + 9 * 4 * 4 + 9 * 4 * 12)
+
+
+def test_self_ensemble_is_equivariant_to_flips_and_rotations():
+    m = build_model(TINY, 2)
+    rng = np.random.default_rng(1)
+    m.set_weights([rng.normal(0, 0.2, w.shape).astype(np.float32) for w in m.get_weights()])
+    x = photo_like(12, 12)[None]
+    plain = predict_float(m, x)
+    ens = predict_float(m, x, self_ensemble=True)
+    flipped = predict_float(m, x[:, :, ::-1].copy(), self_ensemble=True)
+    rotated = predict_float(m, np.rot90(x, 1, axes=(1, 2)).copy(), self_ensemble=True)
+    assert np.allclose(flipped, ens[:, :, ::-1], atol=1e-5)
+    assert np.allclose(rotated, np.rot90(ens, 1, axes=(1, 2)), atol=1e-5)
+    assert not np.allclose(plain, ens, atol=1e-3)  # random weights are not symmetric by themselves
