@@ -28,18 +28,20 @@ from pipeline.params import Model
 from pipeline.resize import cubic
 
 
-def conv(filters: int, kernel_size: int, activation: str | None = None) -> layers.Conv2D:
-    return layers.Conv2D(filters, kernel_size, padding="same", activation=activation)
+# Every layer gets an explicit name: Keras's automatic names count the layers created
+# earlier in the process, so a resumed run would save a different model.keras.
+def conv(filters: int, kernel_size: int, name: str, activation: str | None = None) -> layers.Conv2D:
+    return layers.Conv2D(filters, kernel_size, padding="same", activation=activation, name=name)
 
 
-def residual_block(x, filters: int, kernel_size: int, convs: int, scale: float):
+def residual_block(x, filters: int, kernel_size: int, convs: int, scale: float, name: str):
     """x + scale * (conv -> relu -> ... -> conv)(x): relu between convs, none after the last."""
     y = x
     for i in range(convs):
-        y = conv(filters, kernel_size, "relu" if i < convs - 1 else None)(y)
+        y = conv(filters, kernel_size, f"{name}_conv{i + 1}", "relu" if i < convs - 1 else None)(y)
     if scale != 1.0:
-        y = layers.Rescaling(scale)(y)
-    return layers.Add()([x, y])
+        y = layers.Rescaling(scale, name=f"{name}_scale")(y)
+    return layers.Add(name=f"{name}_add")([x, y])
 
 
 def subpixel_upsampler(x, channels: int, kernel_size: int, scale: int, kernel_initializer="glorot_uniform"):
@@ -51,7 +53,7 @@ def subpixel_upsampler(x, channels: int, kernel_size: int, scale: int, kernel_in
     make the saved model depend on this package.
     """
     return layers.Conv2DTranspose(channels, kernel_size * scale, strides=scale, padding="same",
-                                  kernel_initializer=kernel_initializer)(x)
+                                  kernel_initializer=kernel_initializer, name="subpixel")(x)
 
 
 def interpolation_kernel(scale: int, method: str) -> np.ndarray:
@@ -86,23 +88,23 @@ def interpolation_skip(x, scale: int, method: str):
 
 def build_edsr(m: Model, scale: int) -> keras.Model:
     inputs = keras.Input((None, None, 3), name="lr")
-    head = conv(m.filters, m.kernel_size)(inputs)
+    head = conv(m.filters, m.kernel_size, "head")(inputs)
     x = head
-    for _ in range(m.blocks):
-        x = residual_block(x, m.filters, m.kernel_size, m.convs_per_block, m.residual_scale)
-    x = conv(m.filters, m.kernel_size)(x)
-    x = layers.Add()([x, head])
+    for b in range(m.blocks):
+        x = residual_block(x, m.filters, m.kernel_size, m.convs_per_block, m.residual_scale, f"block{b + 1}")
+    x = conv(m.filters, m.kernel_size, "body_tail")(x)
+    x = layers.Add(name="body_add")([x, head])
     # With a skip, the last layer starts at zero: the untrained model is exactly the
     # interpolation and training only has to add detail (a random start is 4-7 dB worse).
     last_init = "zeros" if m.skip != "none" else "glorot_uniform"
     if m.upsampler == "pixel_shuffle":
         out = subpixel_upsampler(x, 3, m.kernel_size, scale, last_init)
     else:
-        x = layers.UpSampling2D(scale, interpolation="nearest")(x)
-        x = conv(m.filters, m.kernel_size, "relu")(x)
-        out = layers.Conv2D(3, m.kernel_size, padding="same", kernel_initializer=last_init)(x)
+        x = layers.UpSampling2D(scale, interpolation="nearest", name="upsample")(x)
+        x = conv(m.filters, m.kernel_size, "hr_conv", "relu")(x)
+        out = layers.Conv2D(3, m.kernel_size, padding="same", kernel_initializer=last_init, name="hr_out")(x)
     if m.skip != "none":
-        out = layers.Add()([out, interpolation_skip(inputs, scale, m.skip)])
+        out = layers.Add(name="skip_add")([out, interpolation_skip(inputs, scale, m.skip)])
     out = layers.Activation("linear", dtype="float32", name="sr")(out)
     return keras.Model(inputs, out, name="edsr")
 
@@ -110,14 +112,14 @@ def build_edsr(m: Model, scale: int) -> keras.Model:
 def build_original(m: Model, scale: int) -> keras.Model:
     inputs = keras.Input((None, None, 3), name="lr")
     x = inputs
-    for _ in range(m.blocks):
-        y = conv(m.filters, m.kernel_size, "relu")(x)
-        y = conv(m.filters, m.kernel_size, "relu")(y)
-        x = layers.Add()([x, conv(3, 1)(y)])
-    x = layers.UpSampling2D(scale, interpolation="nearest")(x)
-    for _ in range(3):
-        x = conv(m.filters, m.kernel_size, "relu")(x)
-    out = layers.Activation("linear", dtype="float32", name="sr")(conv(3, 1)(x))
+    for b in range(1, m.blocks + 1):
+        y = conv(m.filters, m.kernel_size, f"block{b}_conv1", "relu")(x)
+        y = conv(m.filters, m.kernel_size, f"block{b}_conv2", "relu")(y)
+        x = layers.Add(name=f"block{b}_add")([x, conv(3, 1, f"block{b}_to_rgb")(y)])
+    x = layers.UpSampling2D(scale, interpolation="nearest", name="upsample")(x)
+    for i in range(1, 4):
+        x = conv(m.filters, m.kernel_size, f"hr_conv{i}", "relu")(x)
+    out = layers.Activation("linear", dtype="float32", name="sr")(conv(3, 1, "hr_out")(x))
     return keras.Model(inputs, out, name="original")
 
 

@@ -107,3 +107,24 @@ def test_the_checkpoint_fingerprint_covers_code_data_and_params(photo_crops, tf_
     assert fp != train_stage.fingerprint(base, m, t, [lr, hr[::-1]])
     monkeypatch.setattr(train_stage, "TRAINING_CODE", train_stage.TRAINING_CODE[:-1])
     assert fp != train_stage.fingerprint(base, m, t, [lr, hr])
+
+
+def test_the_stage_stopped_midway_resumes_to_the_same_model_file(tmp_path, photo_crops, isolated_env):
+    lr, hr = photo_crops
+    for split, (a, b) in {"train": (lr, hr), "val": (lr[:4], hr[:4])}.items():
+        for i, (x, y) in enumerate(zip(a, b)):
+            save_png(x, tmp_path / "lr" / split / f"{i:03d}.png")
+            save_png(y, tmp_path / "hr" / split / f"{i:03d}.png")
+    params = write_params(tmp_path / "params.yaml", tiny_params(train={"epochs": 3}))
+
+    def stage(models: str, *extra: str, check: bool = True):
+        return python("-m", "pipeline.train", str(tmp_path / "lr"), str(tmp_path / "hr"), str(tmp_path / models),
+                      str(tmp_path / f"{models}-live"), "--params", str(params), *extra, env=isolated_env, check=check)
+
+    stage("whole")
+    stopped = stage("resumed", "--stop-after", "1", check=False)
+    assert stopped.returncode != 0 and "stopped after epoch 1 of 3; run again to resume" in stopped.stderr
+    assert not (tmp_path / "resumed" / "model.keras").exists()
+    assert "resuming after epoch 1 of 3" in stage("resumed").stderr
+    assert (tmp_path / "resumed" / "model.keras").read_bytes() == (tmp_path / "whole" / "model.keras").read_bytes()
+    assert (tmp_path / "resumed-live" / "metrics.json").read_text() == (tmp_path / "whole-live" / "metrics.json").read_text()
