@@ -83,12 +83,18 @@ def test_a_checkpoint_for_other_params_is_not_resumed(tmp_path, photo_crops, tf_
     assert state["history"][0]["lr"] < 0.0011
 
 
-def test_two_logical_cpus_train_with_mirrored_strategy(tmp_path, photo_crops, isolated_env):
+@pytest.fixture
+def crop_folders(tmp_path, photo_crops):
+    """The photo crops written as the train stage reads them: tmp/{lr,hr}/{train,val}/."""
     lr, hr = photo_crops
     for split, (a, b) in {"train": (lr, hr), "val": (lr[:4], hr[:4])}.items():
         for i, (x, y) in enumerate(zip(a, b)):
             save_png(x, tmp_path / "lr" / split / f"{i:03d}.png")
             save_png(y, tmp_path / "hr" / split / f"{i:03d}.png")
+    return tmp_path
+
+
+def test_two_logical_cpus_train_with_mirrored_strategy(tmp_path, crop_folders, isolated_env):
     params = write_params(tmp_path / "params.yaml", tiny_params())
     env = {**isolated_env, "SUPERSIZER_CPU_DEVICES": "2"}
     proc = python("-m", "pipeline.train", str(tmp_path / "lr"), str(tmp_path / "hr"), str(tmp_path / "models"),
@@ -109,12 +115,7 @@ def test_the_checkpoint_fingerprint_covers_code_data_and_params(photo_crops, tf_
     assert fp != train_stage.fingerprint(base, m, t, [lr, hr])
 
 
-def test_the_stage_stopped_midway_resumes_to_the_same_model_file(tmp_path, photo_crops, isolated_env):
-    lr, hr = photo_crops
-    for split, (a, b) in {"train": (lr, hr), "val": (lr[:4], hr[:4])}.items():
-        for i, (x, y) in enumerate(zip(a, b)):
-            save_png(x, tmp_path / "lr" / split / f"{i:03d}.png")
-            save_png(y, tmp_path / "hr" / split / f"{i:03d}.png")
+def test_the_stage_stopped_midway_resumes_to_the_same_model_file(tmp_path, crop_folders, isolated_env):
     params = write_params(tmp_path / "params.yaml", tiny_params(train={"epochs": 3}))
 
     def stage(models: str, *extra: str, check: bool = True):
