@@ -13,13 +13,12 @@ from __future__ import annotations
 
 import csv
 import math
-import os
 from pathlib import Path
 
 import numpy as np
 
 from pipeline.images import decode, list_images, load_rgb, save_png
-from pipeline.inference import DEFAULT_TILE, predict, upscale_tiled
+from pipeline.inference import DEFAULT_MODEL, DEFAULT_TILE, load_model, predict, upscale_tiled
 from pipeline.metrics import mean_scores, score
 from pipeline.outputs import SPLITS, reset_folder, split_images, write_json
 from pipeline.params import load_params, stage_parser
@@ -110,18 +109,9 @@ def print_table(summary: dict, title: str) -> None:
     print(f"  model gain over bicubic: {summary['gain_db']:+.3f} dB (Y-PSNR)")
 
 
-def load_model(path: Path):
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    import keras
-
-    if not path.exists():
-        raise SystemExit(f"{path}: no such model; run `dvc repro train` first")
-    return keras.models.load_model(path)
-
-
 def main() -> None:
     parser = stage_parser(__doc__)
-    parser.add_argument("--model", type=Path, default=Path("models/model.keras"))
+    parser.add_argument("--model", type=Path, default=DEFAULT_MODEL)
     parser.add_argument("--lr", type=Path, default=Path("data/lr"))
     parser.add_argument("--hr", type=Path, default=Path("data/hr"))
     parser.add_argument("--metrics", type=Path, default=Path("metrics/eval.json"))
@@ -132,7 +122,10 @@ def main() -> None:
     parser.add_argument("--json", type=Path, help="with --hr-dir: write the summary here")
     args = parser.parse_args()
     p = load_params(args.params)
-    model = load_model(args.model)
+    try:
+        model = load_model(args.model)
+    except FileNotFoundError as e:
+        raise SystemExit(str(e)) from None
     scale, e = args.scale or p.base.scale, p.evaluate
 
     if args.hr_dir:

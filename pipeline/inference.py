@@ -6,13 +6,27 @@ three see exactly the same numbers for the same image.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
+
+DEFAULT_MODEL = Path("models/model.keras")
 
 # LR pixels per tile side: large enough that the overlap's recomputation stays small,
 # small enough that a tile's activations fit in well under a gigabyte.
 DEFAULT_TILE = 256
+
+
+def load_model(path: Path = DEFAULT_MODEL):
+    """The trained Keras model; FileNotFoundError names the path when it is missing."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import keras  # late: TensorFlow takes seconds to import
+
+    if not Path(path).is_file():
+        raise FileNotFoundError(f"{path}: no such model (run `dvc repro` first, or pass --model)")
+    return keras.models.load_model(path)
 
 
 def to_float(img: np.ndarray) -> np.ndarray:

@@ -6,13 +6,13 @@
 from __future__ import annotations
 
 import logging
-import shutil
 import tempfile
 from pathlib import Path
 
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 
+from pipeline.outputs import reset_folder
 from pipeline.params import Scrape, load_params, stage_parser
 from scraper.sample import write_gallery
 from scraper.spiders.photos import PhotoSpider
@@ -48,9 +48,7 @@ def crawl(p: Scrape, out: Path) -> None:
     """Run one crawl of every source in `p`, replacing whatever `out` held.
 
     Delays and AutoThrottle apply when a source is on the web and scrape.delay_s > 0."""
-    if out.exists():
-        shutil.rmtree(out)
-    (out / "images").mkdir(parents=True)
+    (reset_folder(out) / "images").mkdir()
     with tempfile.TemporaryDirectory(prefix="supersizer-gallery-") as tmp:
         start_urls, aliases = list(p.start_urls), {}
         if p.sample:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import sys
 from collections.abc import Iterable
 from pathlib import Path
@@ -25,20 +24,10 @@ from PIL import Image
 from tqdm import tqdm
 
 from pipeline.images import DEFAULT_MAX_PIXELS, BadImage, Decoded, decode, from_pil, list_images, save_png
-from pipeline.inference import DEFAULT_TILE, upscale_tiled
+from pipeline.inference import DEFAULT_MODEL, DEFAULT_TILE, load_model, upscale_tiled
 from pipeline.resize import pillow_resize
 
-DEFAULT_MODEL = Path("models/model.keras")
 log = logging.getLogger("upscale")
-
-
-def load_model(path: Path = DEFAULT_MODEL):
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    import keras
-
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: no such model (run `dvc repro` first, or pass --model)")
-    return keras.models.load_model(path)
 
 
 def model_scale(model) -> int:
