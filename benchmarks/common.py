@@ -28,15 +28,26 @@ def run_child(args: list[str], cwd: Path = REPO, env: dict | None = None) -> dic
     proc = subprocess.run([sys.executable, "-c", code, *args], cwd=cwd, env=full_env, capture_output=True, text=True)
     if proc.returncode:
         sys.exit(f"{' '.join(args)} failed:\n{proc.stderr[-3000:]}")
-    line = next(l for l in proc.stderr.splitlines() if l.startswith("__BENCH__"))
+    line = next(x for x in proc.stderr.splitlines() if x.startswith("__BENCH__"))
     _, inner, rss = line.split()
     return {"wall_s": time.perf_counter() - start, "run_s": float(inner), "peak_mib": float(rss),
             "stdout": proc.stdout}
 
 
+def cpu_model() -> str:
+    """The CPU's name as lscpu shows it: timings only compare on the same model."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
 def machine() -> dict:
-    return {"cpus": os.cpu_count(), "python": platform.python_version(), "machine": platform.machine(),
-            "date": time.strftime("%Y-%m-%d")}
+    return {"cpus": os.cpu_count(), "cpu_model": cpu_model(), "python": platform.python_version(),
+            "machine": platform.machine(), "date": time.strftime("%Y-%m-%d")}
 
 
 def save(name: str, result: dict) -> None:

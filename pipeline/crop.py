@@ -17,10 +17,11 @@ from pathlib import Path
 
 import numpy as np
 
+from pipeline.cli import stage_params, stage_parser
 from pipeline.images import load_rgb, save_png
 from pipeline.outputs import split_jobs
 from pipeline.parallel import map_ordered
-from pipeline.params import Crop, load_params, stage_parser
+from pipeline.params import Crop
 from pipeline.randomness import rng_for
 from pipeline.resize import pillow_resize
 
@@ -63,7 +64,7 @@ def main() -> None:
     parser.add_argument("src", type=Path, help="filter output (holds train/, val/, test/)")
     parser.add_argument("out", type=Path)
     args = parser.parse_args()
-    params = load_params(args.params)
+    params = stage_params(args)
     jobs = split_jobs(args.src, args.out)
     work = functools.partial(crop_file, p=params.crop, seed=params.base.seed)
     counts = list(map_ordered(work, jobs, args.jobs, "crop"))

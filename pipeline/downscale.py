@@ -16,10 +16,11 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageFilter
 
+from pipeline.cli import stage_params, stage_parser
 from pipeline.images import load_rgb, save_png
 from pipeline.outputs import split_jobs
 from pipeline.parallel import map_ordered
-from pipeline.params import Downscale, load_params, stage_parser
+from pipeline.params import Downscale
 from pipeline.randomness import rng_for
 from pipeline.resize import downscale
 
@@ -51,7 +52,7 @@ def main() -> None:
     parser.add_argument("src", type=Path, help="HR crops (train/, val/, test/)")
     parser.add_argument("out", type=Path)
     args = parser.parse_args()
-    params = load_params(args.params)
+    params = stage_params(args)
     jobs = split_jobs(args.src, args.out)
     work = functools.partial(downscale_file, p=params.downscale, scale=params.base.scale, seed=params.base.seed)
     list(map_ordered(work, jobs, args.jobs, "downscale"))

@@ -8,7 +8,6 @@ data/filtered/report.csv with one row per input: verdict, reason and the scores 
 
 from __future__ import annotations
 
-import csv
 import functools
 import hashlib
 from dataclasses import asdict, dataclass
@@ -18,10 +17,12 @@ import imagehash
 import numpy as np
 from PIL import Image
 
+from pipeline.cli import stage_params, stage_parser
 from pipeline.images import BadImage, composite_on_white, decode, list_images, save_png
 from pipeline.outputs import SPLITS, reset_folder, write_json
 from pipeline.parallel import map_ordered
-from pipeline.params import Filter, load_params, stage_parser
+from pipeline.params import Filter
+from pipeline.tables import write_table
 
 REPORT_FIELDS = ["file", "verdict", "reason", "detail", "split", "width", "height",
                  "sharpness", "colors", "phash", "duplicate_of"]
@@ -77,8 +78,7 @@ def assess(src: Path, p: Filter, min_side: int, out: Path) -> Verdict:
     try:
         d = decode(src, p.max_pixels)
     except BadImage as e:
-        reason = "bomb" if "pixels exceeds" in str(e) or "bomb" in str(e) else "undecodable"
-        return v.reject(reason, str(e).removeprefix(f"{src}: "))
+        return v.reject("bomb" if e.reason == "bomb" else "undecodable", e.detail)
     v.height, v.width = d.rgb.shape[:2]
     if d.frames > 1:
         return v.reject("animated", f"{d.frames} frames")
@@ -140,7 +140,7 @@ def main() -> None:
     parser.add_argument("out", type=Path)
     parser.add_argument("summary", type=Path, help="JSON counts by verdict and reason")
     args = parser.parse_args()
-    params = load_params(args.params)
+    params = stage_params(args)
 
     sources = list_images(args.raw / "images")
     reset_folder(args.out)
@@ -152,10 +152,7 @@ def main() -> None:
         (args.out / v.split / f"{Path(v.file).stem}.png").unlink()
         v.split = ""
 
-    with (args.out / "report.csv").open("w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=REPORT_FIELDS, lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(asdict(v) for v in verdicts)
+    write_table([asdict(v) for v in verdicts], REPORT_FIELDS, args.out / "report.csv")
     summary = summarize(verdicts)
     write_json(summary, args.summary)
     print(f"filter: {summary['kept']} kept, {summary['rejected']} rejected of {summary['inputs']} "

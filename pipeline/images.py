@@ -7,21 +7,68 @@ grayscale, alpha, 16-bit, CMYK), so callers can keep or reject by their own rule
 
 from __future__ import annotations
 
+import contextlib
+import io
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageOps
 
+from pipeline.outputs import atomic_path
+
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif", ".tif", ".tiff"})
+# The only decoders ever run on a file. Pillow would otherwise pick among all its plugins
+# by content: a ".jpg" that is really EPS would be handed to Ghostscript where installed.
+ALLOWED_FORMATS = ("JPEG", "PNG", "WEBP", "GIF", "BMP", "TIFF")
+# The suffix a stored file of each format gets (multi-picture JPEGs open as MPO).
+FORMAT_SUFFIX = {"JPEG": ".jpg", "MPO": ".jpg", "PNG": ".png", "WEBP": ".webp", "GIF": ".gif",
+                 "BMP": ".bmp", "TIFF": ".tif"}
 DEFAULT_MAX_PIXELS = 60_000_000
 # Fixed zlib level: the same pixels always give the same bytes, so DVC hashes do not churn.
 PNG_COMPRESS_LEVEL = 6
 
 
 class BadImage(ValueError):
-    """A file that cannot be used as an image; the message starts with the file's path."""
+    """A file that cannot be used as an image. `reason` is a code callers can act on:
+    missing, not_image, bomb or undecodable; the message starts with the source."""
+
+    def __init__(self, source: object, reason: str, detail: str) -> None:
+        super().__init__(f"{source}: {detail}")
+        self.source, self.reason, self.detail = source, reason, detail
+
+
+@contextlib.contextmanager
+def open_image(source: Path | str | bytes, max_pixels: int = DEFAULT_MAX_PIXELS,
+               name: object = None) -> Iterator[Image.Image]:
+    """Open a file (or bytes) with the allowed decoders only, refuse decompression bombs
+    before any pixel is decoded, and turn every failure into BadImage. Pixels are decoded
+    by the caller (`img.load()`) inside the block, where decoding errors are still caught."""
+    name = name if name is not None else source
+    fp = io.BytesIO(source) if isinstance(source, bytes) else source
+    try:
+        with warnings.catch_warnings():
+            # Our own pixel cap below replaces Pillow's warning-level check.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(fp, formats=ALLOWED_FORMATS) as img:
+                width, height = img.size
+                if width * height > max_pixels:
+                    raise BadImage(name, "bomb", f"{width}x{height} = {width * height} pixels exceeds "
+                                                 f"the cap of {max_pixels} (decompression bomb?)")
+                yield img
+    except BadImage:
+        raise
+    except Image.DecompressionBombError as e:
+        raise BadImage(name, "bomb", f"decompression bomb ({e})") from e
+    except FileNotFoundError as e:
+        raise BadImage(name, "missing", "no such file") from e
+    except Image.UnidentifiedImageError as e:
+        raise BadImage(name, "not_image", "not an image in an allowed format "
+                                          f"({', '.join(ALLOWED_FORMATS)})") from e
+    except (OSError, SyntaxError, ValueError, EOFError) as e:
+        raise BadImage(name, "undecodable", f"cannot decode ({e})") from e
 
 
 @dataclass(frozen=True)
@@ -52,28 +99,9 @@ def _to_8bit(img: Image.Image) -> Image.Image:
 
 def decode(path: Path | str, max_pixels: int = DEFAULT_MAX_PIXELS) -> Decoded:
     """Fully decode `path` to RGB (+ alpha), refusing decompression bombs before decoding."""
-    path = Path(path)
-    try:
-        with warnings.catch_warnings():
-            # Our own pixel cap below replaces Pillow's warning-level check.
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            with Image.open(path) as img:
-                width, height = img.size
-                if width * height > max_pixels:
-                    raise BadImage(f"{path}: {width}x{height} = {width * height} pixels exceeds "
-                                   f"the cap of {max_pixels} (decompression bomb?)")
-                img.load()
-                return from_pil(img)
-    except BadImage:
-        raise
-    except Image.DecompressionBombError as e:
-        raise BadImage(f"{path}: decompression bomb ({e})") from e
-    except FileNotFoundError as e:
-        raise BadImage(f"{path}: no such file") from e
-    except Image.UnidentifiedImageError as e:
-        raise BadImage(f"{path}: not an image Pillow can identify") from e
-    except (OSError, SyntaxError, ValueError, EOFError) as e:
-        raise BadImage(f"{path}: cannot decode ({e})") from e
+    with open_image(Path(path), max_pixels) as img:
+        img.load()
+        return from_pil(img)
 
 
 def from_pil(img: Image.Image) -> Decoded:
@@ -108,17 +136,14 @@ def load_rgb(path: Path | str, max_pixels: int = DEFAULT_MAX_PIXELS) -> np.ndarr
 def save_png(arr: np.ndarray, path: Path | str, icc_profile: bytes | None = None) -> None:
     """Write a PNG with no timestamps or text chunks; parent folders are created."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     if arr.dtype != np.uint8:
         raise TypeError(f"{path}: expected uint8 pixels, got {arr.dtype}")
     mode = {2: "L", 3: None}.get(arr.ndim)
     channels = arr.shape[2] if arr.ndim == 3 else 1
     mode = mode or {3: "RGB", 4: "RGBA"}[channels]
     extra = {"icc_profile": icc_profile} if icc_profile else {}
-    # Write to a sibling then rename, so an interrupted run never leaves a half PNG behind.
-    tmp = path.with_name(f".{path.name}.partial")
-    Image.fromarray(arr, mode).save(tmp, format="PNG", compress_level=PNG_COMPRESS_LEVEL, **extra)
-    tmp.replace(path)
+    with atomic_path(path) as tmp:
+        Image.fromarray(arr, mode).save(tmp, format="PNG", compress_level=PNG_COMPRESS_LEVEL, **extra)
 
 
 def list_images(folder: Path | str) -> list[Path]:

@@ -6,7 +6,6 @@ three see exactly the same numbers for the same image.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -21,12 +20,17 @@ DEFAULT_TILE = 256
 
 def load_model(path: Path = DEFAULT_MODEL):
     """The trained Keras model; FileNotFoundError names the path when it is missing."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     import keras  # late: TensorFlow takes seconds to import
 
     if not Path(path).is_file():
         raise FileNotFoundError(f"{path}: no such model (run `dvc repro` first, or pass --model)")
     return keras.models.load_model(path)
+
+
+def model_scale(model) -> int:
+    """The model's upscaling factor, read off its output size for a small input."""
+    probe = np.zeros((1, 8, 8, 3), np.float32)
+    return int(np.asarray(model(probe, training=False)).shape[1] // 8)
 
 
 def to_float(img: np.ndarray) -> np.ndarray:

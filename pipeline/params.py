@@ -1,20 +1,25 @@
 """Read params.yaml once, check every value, and hand stages frozen, typed sections.
 
-Stages never open params.yaml themselves: they call `load_params()` and take the
-section they need. Every error names the file, the dotted key, the bad value and
-what is allowed, e.g. ``params.yaml: train.loss='foo' is not one of mae, mse, charbonnier``.
+Each section is a pydantic model: strict types (no "3" for 3, no 1 for true), bounds in
+`Field`, no unknown keys, finite floats only, and the rules that tie keys together as
+validators on `Params`. Stages never open params.yaml themselves: they call
+`load_params()` and take the section they need. Every error names the file, the dotted
+key, the bad value and what is allowed, e.g.
+``params.yaml: train.loss='foo' is not one of mae, mse, charbonnier``.
+
+Longer than most modules on purpose: every key of params.yaml is declared here, once.
 """
 
 from __future__ import annotations
 
-import argparse
-import dataclasses
+import re
 import typing
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, Literal
 
+import annotated_types
 import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 PARAMS_FILE = Path("params.yaml")
 
@@ -23,93 +28,127 @@ class ParamsError(ValueError):
     """A value in params.yaml is missing, unknown, of the wrong type or out of range."""
 
 
-@dataclass(frozen=True)
-class Base:
-    seed: int
+class Section(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True, allow_inf_nan=False)
+
+
+def bounded(lo: float, hi: float) -> Any:
+    """Inclusive bounds for `Annotated[int, bounded(1, 10)]`; errors say "is outside 1..10"."""
+    return Field(ge=lo, le=hi)
+
+
+# YAML lists arrive as lists; strict mode would only take tuples.
+Strs = Annotated[tuple[Annotated[str, Field(min_length=1)], ...], Field(strict=False)]
+Ints = Annotated[tuple[int, ...], Field(strict=False)]
+Floats = Annotated[tuple[float, ...], Field(strict=False)]
+Text = Annotated[str, Field(min_length=1)]
+BIG = 2**62  # "no practical limit" that still refuses an absurd number
+
+
+class Base(Section):
+    # Keras seeds numpy, which takes 0..2**32-1; checked here, not four stages later.
+    seed: Annotated[int, bounded(0, 2**32 - 1)]
     scale: Literal[2, 3, 4]
 
 
-@dataclass(frozen=True)
-class Scrape:
+class Scrape(Section):
     sample: bool
-    start_urls: tuple[str, ...]
-    allowed_domains: tuple[str, ...]
-    max_depth: int
-    queries: tuple[str, ...]
-    search_api: str
-    licenses: tuple[str, ...]
-    max_images: int
-    max_pages: int
-    max_file_bytes: int
-    max_total_bytes: int
-    min_width: int
-    min_height: int
-    max_pixels: int
-    timeout_s: float
-    delay_s: float
+    start_urls: Strs
+    allowed_domains: Strs
+    max_depth: Annotated[int, bounded(0, 100)]
+    queries: Strs
+    search_api: Text
+    licenses: Strs
+    max_images: Annotated[int, bounded(1, 10_000_000)]
+    max_pages: Annotated[int, bounded(1, 10_000_000)]
+    max_file_bytes: Annotated[int, bounded(1, 2**31)]
+    max_total_bytes: Annotated[int, bounded(1, BIG)]
+    min_width: Annotated[int, bounded(1, 100_000)]
+    min_height: Annotated[int, bounded(1, 100_000)]
+    max_pixels: Annotated[int, bounded(1, 1_000_000_000)]
+    timeout_s: Annotated[float, bounded(0.1, 3600)]
+    delay_s: Annotated[float, bounded(0, 3600)]
+
+    @model_validator(mode="after")
+    def _has_a_source(self) -> Scrape:
+        if not (self.sample or self.start_urls or self.queries):
+            raise ValueError("scrape has no source: set scrape.sample: true, scrape.start_urls or scrape.queries")
+        for url in self.start_urls + (self.search_api,):
+            if not url.startswith(("http://", "https://", "file://")):
+                key = "scrape.start_urls" if url in self.start_urls else "scrape.search_api"
+                raise ValueError(f"{key}={url!r} must start with http://, https:// or file://")
+        return self
 
 
-@dataclass(frozen=True)
-class Filter:
-    max_pixels: int
+class Filter(Section):
+    max_pixels: Annotated[int, bounded(1, 1_000_000_000)]
     grayscale: Literal["keep", "reject"]
     alpha: Literal["composite", "reject"]
-    dedupe_distance: int
-    min_detail: float
-    min_colors: int
-    val_fraction: float
-    test_fraction: float
+    dedupe_distance: Annotated[int, bounded(-1, 64)]
+    min_detail: Annotated[float, bounded(0, 255)]
+    min_colors: Annotated[int, bounded(0, 128 * 128)]
+    val_fraction: Annotated[float, bounded(0, 1)]
+    test_fraction: Annotated[float, bounded(0, 1)]
 
 
-@dataclass(frozen=True)
-class Crop:
+class Crop(Section):
     mode: Literal["tiles", "center", "seed"]
-    side: int
-    stride: int
-    max_per_image: int
+    side: Annotated[int, bounded(2, 8192)]
+    stride: Annotated[int, bounded(1, 8192)]
+    max_per_image: Annotated[int, bounded(1, 100_000)]
 
 
-@dataclass(frozen=True)
-class Downscale:
+class Downscale(Section):
     method: Literal["matlab", "pillow"]
-    jpeg_quality: tuple[int, ...]
-    blur_sigma: tuple[float, ...]
-    noise_sigma: float
+    jpeg_quality: Ints
+    blur_sigma: Floats
+    noise_sigma: Annotated[float, bounded(0, 255)]
+
+    @model_validator(mode="after")
+    def _pairs(self) -> Downscale:
+        for key, value, hi in (("jpeg_quality", self.jpeg_quality, 100), ("blur_sigma", self.blur_sigma, 50)):
+            lo = 1 if key == "jpeg_quality" else 0
+            if value and (len(value) != 2 or not lo <= value[0] <= value[1] <= hi):
+                raise ValueError(f"downscale.{key}={list(value)!r} must be [] (off) or [low, high] "
+                                 f"with {lo} <= low <= high <= {hi}")
+        return self
 
 
-@dataclass(frozen=True)
-class Model:
+class Model(Section):
     arch: Literal["edsr", "original"]
-    blocks: int
-    filters: int
-    convs_per_block: int
-    kernel_size: int
+    blocks: Annotated[int, bounded(0, 256)]
+    filters: Annotated[int, bounded(1, 1024)]
+    convs_per_block: Annotated[int, bounded(1, 8)]
+    kernel_size: Annotated[int, bounded(1, 15)]
     upsampler: Literal["pixel_shuffle", "nearest"]
-    residual_scale: float
+    residual_scale: Annotated[float, bounded(0, 10)]
     skip: Literal["bicubic", "bilinear", "none"]
 
+    @model_validator(mode="after")
+    def _odd_kernel(self) -> Model:
+        if self.kernel_size % 2 == 0:
+            raise ValueError(f"model.kernel_size={self.kernel_size!r} must be odd so outputs stay aligned")
+        return self
 
-@dataclass(frozen=True)
-class Train:
+
+class Train(Section):
     loss: Literal["mae", "mse", "charbonnier"]
-    lr: float
+    lr: Annotated[float, bounded(0, 1)]
     lr_schedule: Literal["cosine", "constant"]
-    batch_size: int
-    patch_size: int
-    epochs: int
-    steps_per_epoch: int
+    batch_size: Annotated[int, bounded(1, 4096)]
+    patch_size: Annotated[int, bounded(4, 1024)]
+    epochs: Annotated[int, bounded(1, BIG)]
+    steps_per_epoch: Annotated[int, bounded(1, 10_000_000)]
     mixed_precision: Literal["auto", "on", "off"]
 
 
-@dataclass(frozen=True)
-class Evaluate:
-    tolerance: int
+class Evaluate(Section):
+    tolerance: Annotated[int, bounded(0, 255)]
     self_ensemble: bool
-    pictures: int
+    pictures: Annotated[int, bounded(0, 1000)]
 
 
-@dataclass(frozen=True)
-class Params:
+class Params(Section):
     base: Base
     scrape: Scrape
     filter: Filter
@@ -119,160 +158,106 @@ class Params:
     train: Train
     evaluate: Evaluate
 
+    @model_validator(mode="after")
+    def _together(self) -> Params:
+        """Rules that involve more than one section."""
+        scale = self.base.scale
+        if self.crop.side % scale:
+            raise ValueError(f"crop.side={self.crop.side!r} is not a multiple of base.scale={scale}")
+        f = self.filter
+        if f.val_fraction + f.test_fraction >= 1:
+            raise ValueError(f"filter.test_fraction={f.test_fraction!r} plus filter.val_fraction="
+                             f"{f.val_fraction} leaves no training images")
+        if self.train.patch_size * scale > self.crop.side:
+            raise ValueError(f"train.patch_size={self.train.patch_size!r} times base.scale={scale} "
+                             f"exceeds crop.side={self.crop.side}")
+        return self
 
-# Lower bounds checked for every numeric key (inclusive); upper bounds where one exists.
-_RANGES: dict[str, tuple[float, float | None]] = {
-    "scrape.max_depth": (0, None),
-    "scrape.max_images": (1, None),
-    "scrape.max_pages": (1, None),
-    "scrape.max_file_bytes": (1, None),
-    "scrape.max_total_bytes": (1, None),
-    "scrape.min_width": (1, None),
-    "scrape.min_height": (1, None),
-    "scrape.max_pixels": (1, None),
-    "scrape.timeout_s": (0.1, 3600),
-    "scrape.delay_s": (0, 3600),
-    "filter.max_pixels": (1, None),
-    "filter.dedupe_distance": (-1, 64),
-    "filter.min_detail": (0, None),
-    "filter.min_colors": (0, None),
-    "filter.val_fraction": (0, 1),
-    "filter.test_fraction": (0, 1),
-    "crop.side": (2, None),
-    "crop.stride": (1, None),
-    "crop.max_per_image": (1, None),
-    "downscale.noise_sigma": (0, 255),
-    "model.blocks": (0, None),
-    "model.filters": (1, None),
-    "model.convs_per_block": (1, None),
-    "model.kernel_size": (1, None),
-    "model.residual_scale": (0, None),
-    "train.lr": (0, 1),
-    "train.batch_size": (1, None),
-    "train.patch_size": (4, None),
-    "train.epochs": (1, None),
-    "train.steps_per_epoch": (1, None),
-    "evaluate.tolerance": (0, 255),
-    "evaluate.pictures": (0, None),
+
+# -- Errors: pydantic's structured errors turned into one line naming key, value, rule ---------
+
+_WHY = {
+    "int_type": "must be an integer",
+    "float_type": "must be a number",
+    "finite_number": "must be a finite number",
+    "bool_type": "must be true or false",
+    "string_type": "must be a non-empty string",
+    "string_too_short": "must be a non-empty string",
+    "model_type": "must be a mapping of keys to values",
+    "dict_type": "must be a mapping of keys to values",
 }
 
 
-def _fail(source: str, key: str, value: object, why: str) -> typing.NoReturn:
-    raise ParamsError(f"{source}: {key}={value!r} {why}")
+def _field(loc: tuple) -> tuple[type[BaseModel] | None, Any]:
+    """The model class and FieldInfo at a location such as ('train', 'lr')."""
+    model: type[BaseModel] = Params
+    info = None
+    for part in loc:
+        if not isinstance(part, str) or model is None or part not in model.model_fields:
+            return model, info
+        info = model.model_fields[part]
+        hint = info.annotation
+        model = hint if isinstance(hint, type) and issubclass(hint, BaseModel) else None
+    return model, info
 
 
-def _convert(value: object, hint: object, key: str, source: str) -> object:
-    """Check `value` against a type hint and return it in the dataclass's type."""
-    origin = typing.get_origin(hint)
-    if origin is Literal:
-        allowed = typing.get_args(hint)
-        if value not in allowed or isinstance(value, bool) != isinstance(allowed[0], bool):
-            _fail(source, key, value, f"is not one of {', '.join(map(str, allowed))}")
-        return value
-    if origin is tuple:
-        (item_hint, _) = typing.get_args(hint)
-        if not isinstance(value, list):
-            _fail(source, key, value, f"must be a list of {item_hint.__name__}")
-        return tuple(_convert(v, item_hint, f"{key}[{i}]", source) for i, v in enumerate(value))
-    if hint is bool:
-        if not isinstance(value, bool):
-            _fail(source, key, value, "must be true or false")
-        return value
-    if hint is int:
-        if isinstance(value, bool) or not isinstance(value, int):
-            _fail(source, key, value, "must be an integer")
-        return value
-    if hint is float:
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            _fail(source, key, value, "must be a number")
-        return float(value)
-    if hint is str:
-        if not isinstance(value, str) or not value:
-            _fail(source, key, value, "must be a non-empty string")
-        return value
-    raise TypeError(f"no converter for {hint!r} ({key})")  # a bug in this module, not in YAML
+def _bounds(info: Any) -> str:
+    lo = next((m.ge for m in info.metadata if isinstance(m, annotated_types.Ge)), None)
+    hi = next((m.le for m in info.metadata if isinstance(m, annotated_types.Le)), None)
+    return f"is outside {lo}..{'inf' if hi is None or hi >= BIG else hi}"
 
 
-def _section(cls: type, raw: object, name: str, source: str) -> object:
-    if not isinstance(raw, dict):
-        _fail(source, name, raw, "must be a mapping of keys to values")
-    hints = typing.get_type_hints(cls)
-    known = [f.name for f in dataclasses.fields(cls)]
-    unknown = sorted(set(raw) - set(known))
-    if unknown:
-        _fail(source, f"{name}.{unknown[0]}", raw[unknown[0]],
-              f"is not a known key; {name} takes {', '.join(known)}")
-    values = {}
-    for field in known:
-        key = f"{name}.{field}"
-        if field not in raw:
-            raise ParamsError(f"{source}: {key} is missing")
-        value = _convert(raw[field], hints[field], key, source)
-        if key in _RANGES and isinstance(value, (int, float)):
-            lo, hi = _RANGES[key]
-            if value < lo or (hi is not None and value > hi):
-                _fail(source, key, value, f"is outside {lo}..{'inf' if hi is None else hi}")
-        values[field] = value
-    return cls(**values)
+def _describe(err: dict) -> str:
+    loc, kind, value = err["loc"], err["type"], err.get("input")
+    key = ".".join(str(p) for p in loc if isinstance(p, str))
+    key += "".join(f"[{p}]" for p in loc if isinstance(p, int))
+    parent, info = _field(loc)
+    if kind == "missing":
+        return f"section {loc[0]!r} is missing" if len(loc) == 1 else f"{key} is missing"
+    if kind == "extra_forbidden":
+        if len(loc) == 1:
+            return f"section {loc[0]!r} is not known; sections are {', '.join(Params.model_fields)}"
+        return f"{key}={value!r} is not a known key; {loc[0]} takes {', '.join(parent.model_fields)}"
+    if kind == "value_error":
+        return str(err["ctx"]["error"])
+    if kind == "literal_error":
+        allowed = typing.get_args(info.annotation)
+        return f"{key}={value!r} is not one of {', '.join(map(str, allowed))}"
+    if kind in ("tuple_type", "list_type"):
+        item = typing.get_args(typing.get_args(info.annotation)[0])[0] if info else str
+        item = typing.get_args(item)[0] if typing.get_origin(item) is Annotated else item
+        return f"{key}={value!r} must be a list of {item.__name__}"
+    if kind in ("greater_than_equal", "less_than_equal"):
+        return f"{key}={value!r} {_bounds(info)}"
+    return f"{key}={value!r} {_WHY.get(kind, err['msg'])}"
 
 
-def _check_ranges_pairwise(key: str, value: tuple, source: str, lo: float, hi: float) -> None:
-    if value and (len(value) != 2 or not lo <= value[0] <= value[1] <= hi):
-        _fail(source, key, list(value), f"must be [] (off) or [low, high] with {lo} <= low <= high <= {hi}")
+# PyYAML follows YAML 1.1, where a float needs a dot: `1e-3` would be the string "1e-3".
+# DVC reads params.yaml as YAML 1.2 (ruamel), where it is a float; so do we.
+class _Loader(yaml.SafeLoader):
+    pass
 
 
-def _check_together(p: Params, source: str) -> None:
-    """Rules that involve more than one key."""
-    if p.crop.side % p.base.scale:
-        _fail(source, "crop.side", p.crop.side, f"is not a multiple of base.scale={p.base.scale}")
-    if p.filter.val_fraction + p.filter.test_fraction >= 1:
-        _fail(source, "filter.test_fraction", p.filter.test_fraction,
-              f"plus filter.val_fraction={p.filter.val_fraction} leaves no training images")
-    if p.train.patch_size * p.base.scale > p.crop.side:
-        _fail(source, "train.patch_size", p.train.patch_size,
-              f"times base.scale={p.base.scale} exceeds crop.side={p.crop.side}")
-    if p.model.kernel_size % 2 == 0:
-        _fail(source, "model.kernel_size", p.model.kernel_size, "must be odd so outputs stay aligned")
-    _check_ranges_pairwise("downscale.jpeg_quality", p.downscale.jpeg_quality, source, 1, 100)
-    _check_ranges_pairwise("downscale.blur_sigma", p.downscale.blur_sigma, source, 0, 50)
-    for url in p.scrape.start_urls + (p.scrape.search_api,):
-        if not url.startswith(("http://", "https://", "file://")):
-            _fail(source, "scrape.start_urls", url, "must start with http://, https:// or file://")
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
+    list("-+0123456789"))
 
 
 def parse_params(raw: object, source: str = str(PARAMS_FILE)) -> Params:
     """Turn the parsed YAML document into `Params`, or raise ParamsError naming the key."""
     if not isinstance(raw, dict):
         raise ParamsError(f"{source}: must be a mapping of sections, got {type(raw).__name__}")
-    hints = typing.get_type_hints(Params)
-    sections = [f.name for f in dataclasses.fields(Params)]
-    unknown = sorted(set(raw) - set(sections))
-    if unknown:
-        raise ParamsError(f"{source}: section {unknown[0]!r} is not known; "
-                          f"sections are {', '.join(sections)}")
-    missing = [s for s in sections if s not in raw]
-    if missing:
-        raise ParamsError(f"{source}: section {missing[0]!r} is missing")
-    params = Params(**{s: _section(hints[s], raw[s], s, source) for s in sections})
-    _check_together(params, source)
-    return params
-
-
-def stage_parser(doc: str | None, jobs: bool = False) -> argparse.ArgumentParser:
-    """The command line every stage shares: its docstring as help, --params (and --jobs)."""
-    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--params", type=Path, default=PARAMS_FILE, help="params file (default: params.yaml)")
-    if jobs:
-        from pipeline.parallel import default_jobs
-
-        parser.add_argument("--jobs", type=int, default=default_jobs(), help="worker processes (default: all cores)")
-    return parser
+    try:
+        return Params.model_validate(raw)
+    except ValidationError as e:
+        raise ParamsError(f"{source}: {_describe(e.errors()[0])}") from None
 
 
 def load_params(path: Path | str = PARAMS_FILE) -> Params:
     path = Path(path)
     try:
-        raw = yaml.safe_load(path.read_text())
+        raw = yaml.load(path.read_text(), Loader=_Loader)  # a SafeLoader subclass
     except OSError as e:
         raise ParamsError(f"{path}: cannot read ({e.strerror})") from e
     except yaml.YAMLError as e:
@@ -280,5 +265,12 @@ def load_params(path: Path | str = PARAMS_FILE) -> Params:
     return parse_params(raw, str(path))
 
 
-__all__ = ["Base", "Scrape", "Filter", "Crop", "Downscale", "Model", "Train", "Evaluate",
-           "Params", "ParamsError", "load_params", "parse_params"]
+def with_overrides(params: Params, overrides: dict[str, object]) -> Params:
+    """`params` with dotted keys replaced (`{"train.lr": 0.002}`), validated like the file."""
+    raw = params.model_dump()
+    for dotted, value in overrides.items():
+        section, _, key = dotted.partition(".")
+        if section not in raw or not key:
+            raise ParamsError(f"override {dotted}: no such section.key")
+        raw[section][key] = value
+    return parse_params(raw, "override")

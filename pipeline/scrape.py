@@ -12,8 +12,9 @@ from pathlib import Path
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 
+from pipeline.cli import stage_params, stage_parser
 from pipeline.outputs import reset_folder
-from pipeline.params import Scrape, load_params, stage_parser
+from pipeline.params import Scrape
 from scraper.sample import write_gallery
 from scraper.spiders.photos import PhotoSpider
 
@@ -54,9 +55,6 @@ def crawl(p: Scrape, out: Path) -> None:
         if p.sample:
             gallery_url, aliases = write_gallery(Path(tmp))
             start_urls.insert(0, gallery_url)
-        if not start_urls and not p.queries:
-            raise SystemExit("params.yaml: scrape has no source: set scrape.sample: true, "
-                             "scrape.start_urls or scrape.queries")
         on_web = bool(p.queries) or any(u.startswith("http") for u in p.start_urls)
         settings = crawl_settings(p, out, aliases, on_web)
         process = CrawlerProcess(settings, install_root_handler=True)
@@ -71,7 +69,7 @@ def main() -> None:
     parser = stage_parser(__doc__)
     parser.add_argument("out", type=Path, help="output folder, e.g. data/raw")
     args = parser.parse_args()
-    p = load_params(args.params).scrape
+    p = stage_params(args).scrape
     crawl(p, args.out)
     report = (args.out / "report.json").read_text()
     print(f"scrape: wrote {args.out}/manifest.csv and report.json\n{report[:2000]}")

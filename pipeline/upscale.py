@@ -24,16 +24,10 @@ from PIL import Image
 from tqdm import tqdm
 
 from pipeline.images import DEFAULT_MAX_PIXELS, BadImage, Decoded, decode, from_pil, list_images, save_png
-from pipeline.inference import DEFAULT_MODEL, DEFAULT_TILE, load_model, upscale_tiled
+from pipeline.inference import DEFAULT_MODEL, DEFAULT_TILE, load_model, model_scale, upscale_tiled
 from pipeline.resize import pillow_resize
 
 log = logging.getLogger("upscale")
-
-
-def model_scale(model) -> int:
-    """The model's upscaling factor, read off its output size for a small input."""
-    probe = np.zeros((1, 8, 8, 3), np.float32)
-    return int(np.asarray(model(probe, training=False)).shape[1] // 8)
 
 
 class Upscaler:

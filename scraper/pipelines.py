@@ -10,28 +10,24 @@ pipeline this one:
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
-import json
 import logging
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
 
 from itemadapter import ItemAdapter
-from PIL import Image
 from scrapy.pipelines.files import FilesPipeline
 from scrapy.pipelines.media import FileException
 from twisted.python.failure import Failure
 
+from pipeline.images import FORMAT_SUFFIX, BadImage, open_image
+from pipeline.outputs import write_json
+from pipeline.tables import write_table
 from scraper.rejections import failure_reason, original_url
 
 MANIFEST_FIELDS = ["path", "sha1", "url", "also_at", "page_url", "bytes", "width", "height",
                    "format", "license", "creator", "title"]
-EXTENSIONS = {"JPEG": ".jpg", "PNG": ".png", "WEBP": ".webp", "GIF": ".gif", "BMP": ".bmp",
-              "TIFF": ".tif", "MPO": ".jpg"}
 
 
 log = logging.getLogger(__name__)
@@ -50,24 +46,18 @@ class ImageFacts:
     bytes: int
 
 
+# BadImage reason codes as the crawl report words them.
+REJECTION = {"not_image": "not an image", "bomb": "decompression bomb", "undecodable": "truncated or corrupt image"}
+
+
 def inspect_image(body: bytes, max_pixels: int, min_width: int, min_height: int) -> ImageFacts:
     """Decode `body` fully; raise Rejected with the reason it cannot be used."""
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(body)) as img:
-                width, height, fmt = img.width, img.height, img.format
-                if width * height > max_pixels:
-                    raise Rejected("decompression bomb")
-                if fmt not in EXTENSIONS:
-                    raise Rejected(f"unsupported format {fmt}")
-                img.load()
-    except Image.UnidentifiedImageError:
-        raise Rejected("not an image") from None
-    except Image.DecompressionBombError:
-        raise Rejected("decompression bomb") from None
-    except (OSError, SyntaxError, ValueError, EOFError):
-        raise Rejected("truncated or corrupt image") from None
+        with open_image(body, max_pixels, name="download") as img:
+            width, height, fmt = img.width, img.height, img.format
+            img.load()
+    except BadImage as e:
+        raise Rejected(REJECTION.get(e.reason, e.reason)) from None
     if width < min_width or height < min_height:
         raise Rejected("smaller than min_width x min_height")
     return ImageFacts(hashlib.sha1(body).hexdigest(), width, height, fmt, len(body))
@@ -78,7 +68,7 @@ class PhotoFilesPipeline(FilesPipeline):
     # Each failure is logged once, with its reason, by media_failed below.
     LOG_FAILED_RESULTS = False
 
-    def __init__(self, store_uri, download_func=None, *, crawler) -> None:
+    def __init__(self, store_uri, *, crawler) -> None:
         super().__init__(store_uri, crawler=crawler)
         s = crawler.settings
         self.max_pixels = s.getint("SUPERSIZER_MAX_PIXELS")
@@ -102,7 +92,7 @@ class PhotoFilesPipeline(FilesPipeline):
             # Asked before download, to see whether it is stored already: content-addressed
             # names are unknown until the bytes arrive, so this path never exists.
             return f"pending/{hashlib.sha1(request.url.encode()).hexdigest()}"
-        return f"{facts.sha1}{EXTENSIONS[facts.format]}"
+        return f"{facts.sha1}{FORMAT_SUFFIX[facts.format]}"
 
     async def media_downloaded(self, response, request, info, *, item=None):
         try:
@@ -163,11 +153,7 @@ class PhotoFilesPipeline(FilesPipeline):
         for row in sorted(self.rows.values(), key=lambda r: r["path"]):
             urls = sorted(row.pop("urls"))
             rows.append({**row, "url": urls[0], "also_at": " ".join(urls[1:])})
-        self.manifest_path.parent.mkdir(parents=True, exist_ok=True)
-        with self.manifest_path.open("w", newline="") as f:
-            writer = csv.DictWriter(f, fieldnames=MANIFEST_FIELDS, lineterminator="\n")
-            writer.writeheader()
-            writer.writerows(rows)
+        write_table(rows, MANIFEST_FIELDS, self.manifest_path)
         rejections = self._rejections()
         report = {
             "stored": len(rows),
@@ -175,7 +161,7 @@ class PhotoFilesPipeline(FilesPipeline):
             "rejected": rejections.counts(),
             "rejections": [{**r, "url": self._alias(r["url"])} for r in rejections.rows()],
         }
-        self.report_path.write_text(json.dumps(report, indent=2, sort_keys=True) + "\n")
+        write_json(report, self.report_path)
         spider = self.crawler.spider
         log.info("crawl done: %d pages requested, %d images stored (%d duplicate URLs merged), "
                  "%d rejected: %s", spider.pages_requested, len(rows), report["duplicates_merged"],

@@ -8,19 +8,17 @@ USER_AGENT = "supersizer/0.1 (image super-resolution research crawler; +https://
 ROBOTSTXT_OBEY = True
 CONCURRENT_REQUESTS = 8
 CONCURRENT_REQUESTS_PER_DOMAIN = 1
-DOWNLOAD_DELAY = 1.0
+# DOWNLOAD_DELAY, DOWNLOAD_TIMEOUT and DOWNLOAD_MAXSIZE come from params.yaml's `scrape`
+# section (pipeline/scrape.py sets them for each run), as does AUTOTHROTTLE_START_DELAY.
 
 # https://docs.scrapy.org/en/latest/topics/autothrottle.html
 AUTOTHROTTLE_ENABLED = True
-AUTOTHROTTLE_START_DELAY = 1.0
 AUTOTHROTTLE_MAX_DELAY = 30.0
 AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
 
 # https://docs.scrapy.org/en/latest/topics/downloader-middleware.html
-DOWNLOAD_TIMEOUT = 30
 RETRY_TIMES = 2
 REDIRECT_MAX_TIMES = 5
-DOWNLOAD_MAXSIZE = 20_000_000
 DOWNLOAD_WARNSIZE = 0
 DOWNLOADER_MIDDLEWARES = {
     # Before everything else, so no disallowed scheme reaches robots.txt or a download handler.

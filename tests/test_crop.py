@@ -6,31 +6,34 @@ import pytest
 from pipeline.crop import crops, tile_origins
 from pipeline.params import Crop
 from pipeline.randomness import rng_for
-from tests.conftest import photo_like
+from tests.helpers import photo_like
 
 
 def test_tiles_cover_the_grid_and_respect_the_cap():
     assert tile_origins(100, 70, 32, 32, 100) == [(0, 0), (0, 32), (32, 0), (32, 32), (64, 0), (64, 32)]
     thinned = tile_origins(100, 70, 32, 32, 3)
-    assert len(thinned) == 3 and thinned[0] == (0, 0) and thinned[-1] == (64, 32)
+    assert len(thinned) == 3
+    assert thinned[0] == (0, 0)
+    assert thinned[-1] == (64, 32)
 
 
-@pytest.mark.parametrize("mode, count", [("tiles", 6), ("center", 1), ("seed", 1)])
+@pytest.mark.parametrize(("mode", "count"), [("tiles", 6), ("center", 1), ("seed", 1)])
 def test_every_crop_has_the_exact_size(mode, count):
     img = photo_like(100, 70)
     out = crops(img, Crop(mode=mode, side=32, stride=32, max_per_image=50), rng_for(7, "x.png"))
-    assert len(out) == count and all(c.shape == (32, 32, 3) for c in out)
+    assert len(out) == count
+    assert all(c.shape == (32, 32, 3) for c in out)
 
 
 def test_center_and_tiles_are_exact_pixels_of_the_input():
     img = photo_like(100, 70)
-    (center,) = crops(img, Crop("center", 32, 32, 1), rng_for(7, "x"))
+    (center,) = crops(img, Crop(mode="center", side=32, stride=32, max_per_image=1), rng_for(7, "x"))
     assert np.array_equal(center, img[34:66, 19:51])
 
 
 def test_seed_mode_resizes_the_shorter_side_and_is_seeded():
     img = photo_like(100, 70)
-    p = Crop("seed", 64, 64, 1)
+    p = Crop(mode="seed", side=64, stride=64, max_per_image=1)
     a, b = crops(img, p, rng_for(7, "x.png"))[0], crops(img, p, rng_for(7, "x.png"))[0]
     assert np.array_equal(a, b)
     others = [crops(img, p, rng_for(seed, "x.png"))[0] for seed in range(8)]
@@ -39,13 +42,13 @@ def test_seed_mode_resizes_the_shorter_side_and_is_seeded():
 
 def test_too_small_is_an_error_naming_the_param():
     with pytest.raises(ValueError, match="crop.side=64"):
-        crops(photo_like(40, 80), Crop("center", 64, 64, 1), rng_for(0, "x"))
+        crops(photo_like(40, 80), Crop(mode="center", side=64, stride=64, max_per_image=1), rng_for(0, "x"))
 
 
 def test_missing_or_empty_splits_are_not_an_error(tmp_path):
     """A small scrape can leave a split empty, and DVC does not restore empty folders."""
     from pipeline.images import save_png
-    from tests.conftest import python, tiny_params, write_params
+    from tests.helpers import python, tiny_params, write_params
 
     save_png(photo_like(70, 70), tmp_path / "filtered" / "train" / "a.png")
     params = write_params(tmp_path / "params.yaml", tiny_params())

@@ -13,14 +13,15 @@ import pytest
 from PIL import Image, ImageFilter
 
 from pipeline.filter import split_of
-from tests.conftest import distinct_photo, python, tiny_params, write_params
-from tests.test_scrape import bomb_png
+from tests.helpers import bomb_png, distinct_photo, python, tiny_params, write_params
 
 
 def make_corpus(folder: Path) -> dict[str, str]:
     """Write the corpus into folder; return {file name: expected reason ('' = kept)}."""
     folder.mkdir(parents=True)
-    photo = lambda seed, h=96, w=128: Image.fromarray(distinct_photo(h, w, seed))  # noqa: E731
+    def photo(seed: int, h: int = 96, w: int = 128) -> Image.Image:
+        return Image.fromarray(distinct_photo(h, w, seed))
+
     photo(1).save(folder / "good.jpg", quality=95)
     photo(2).save(folder / "good.png")
     photo(3).save(folder / "good.webp", quality=95)
@@ -78,14 +79,17 @@ def test_every_input_gets_the_expected_verdict(tmp_path):
     kept = {n for n, r in rows.items() if r["verdict"] == "kept"}
     for name in ("z_exact_copy.png", "resized_copy.png", "reencoded_copy.jpg"):
         assert rows[name]["duplicate_of"] in kept
-    assert rows["rotated.jpg"]["width"] == "80" and rows["rotated.jpg"]["height"] == "120"
+    assert rows["rotated.jpg"]["width"] == "80"
+    assert rows["rotated.jpg"]["height"] == "120"
     assert all((out / split).is_dir() for split in ("train", "val", "test"))  # even if empty
     written = sorted(p.name for p in out.glob("*/*.png"))
     assert written == sorted(f"{Path(n).stem}.png" for n in kept)
     for p in out.glob("*/*.png"):
         assert Image.open(p).mode == "RGB"
-    assert summary["inputs"] == len(expected) and summary["kept"] == len(kept)
-    assert summary["rejected_duplicate"] == 3 and summary["rejected_undecodable"] == 3
+    assert summary["inputs"] == len(expected)
+    assert summary["kept"] == len(kept)
+    assert summary["rejected_duplicate"] == 3
+    assert summary["rejected_undecodable"] == 3
 
 
 def test_params_switch_grayscale_and_alpha_handling(tmp_path):
@@ -114,7 +118,8 @@ def test_split_is_stable_when_images_are_added():
     after = {k: split_of(k, 0.15, 0.15) for k in keys}
     assert all(after[k] == s for k, s in before.items())
     counts = {s: list(after.values()).count(s) for s in ("train", "val", "test")}
-    assert 0.08 < counts["test"] / 400 < 0.22 and counts["train"] > counts["val"]
+    assert 0.08 < counts["test"] / 400 < 0.22
+    assert counts["train"] > counts["val"]
 
 
 @pytest.mark.parametrize("fraction", [0.0, 0.5])

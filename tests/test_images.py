@@ -7,7 +7,7 @@ import pytest
 from PIL import Image
 
 from pipeline.images import BadImage, decode, list_images, load_rgb, save_png
-from tests.conftest import photo_like
+from tests.helpers import photo_like
 
 
 def test_exif_orientation_is_applied(tmp_path):
@@ -18,7 +18,7 @@ def test_exif_orientation_is_applied(tmp_path):
     assert decode(tmp_path / "r.jpg").rgb.shape == (40, 20, 3)
 
 
-@pytest.mark.parametrize("mode, gray", [("CMYK", False), ("L", True), ("I;16", True), ("P", False)])
+@pytest.mark.parametrize(("mode", "gray"), [("CMYK", False), ("L", True), ("I;16", True), ("P", False)])
 def test_modes_become_rgb(tmp_path, mode, gray):
     img = Image.fromarray(photo_like(16, 24))
     if mode == "I;16":
@@ -28,7 +28,8 @@ def test_modes_become_rgb(tmp_path, mode, gray):
     path = tmp_path / ("x.jpg" if mode == "CMYK" else "x.png")
     img.save(path)
     d = decode(path)
-    assert d.rgb.shape == (16, 24, 3) and d.rgb.dtype == np.uint8
+    assert d.rgb.shape == (16, 24, 3)
+    assert d.rgb.dtype == np.uint8
     assert d.grayscale == gray
     if mode == "I;16":  # 16-bit is scaled to 8 bits, not clipped
         assert np.array_equal(d.rgb[..., 0], np.asarray(img) >> 8)
@@ -39,7 +40,8 @@ def test_palette_transparency_becomes_alpha(tmp_path):
     used = int(np.asarray(img)[0, 0])  # make a colour that occurs transparent
     img.save(tmp_path / "t.png", transparency=used)
     d = decode(tmp_path / "t.png")
-    assert d.alpha is not None and d.alpha.min() == 0
+    assert d.alpha is not None
+    assert d.alpha.min() == 0
     assert load_rgb(tmp_path / "t.png").shape == (8, 8, 3)
 
 
@@ -53,7 +55,8 @@ def test_bad_files_name_the_file(tmp_path):
                         ("cut.jpg", "cannot decode"), ("nope.png", "no such file")]:
         with pytest.raises(BadImage) as e:
             decode(tmp_path / name)
-        assert str(e.value).startswith(str(tmp_path / name)) and words in str(e.value)
+        assert str(e.value).startswith(str(tmp_path / name))
+        assert words in str(e.value)
     with pytest.raises(BadImage, match="exceeds the cap of 100"):
         decode(tmp_path / "ok.jpg", max_pixels=100)
 

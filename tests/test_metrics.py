@@ -9,7 +9,7 @@ import pytest
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
 from pipeline.metrics import luma, mean_scores, pixel_accuracy, psnr, score, shave, ssim
-from tests.conftest import photo_like
+from tests.helpers import photo_like
 
 
 def test_psnr_of_a_known_mse():
@@ -36,7 +36,8 @@ def test_ssim_matches_scikit_image_gaussian_protocol():
 def test_luma_is_bt601_unrounded():
     px = np.array([[[255, 255, 255], [0, 0, 0], [10, 20, 30]]], np.uint8)
     y = luma(px)[0]
-    assert y[0] == pytest.approx(235.0) and y[1] == pytest.approx(16.0)
+    assert y[0] == pytest.approx(235.0)
+    assert y[1] == pytest.approx(16.0)
     assert y[2] == pytest.approx(16 + (65.481 * 10 + 128.553 * 20 + 24.966 * 30) / 255)
 
 
@@ -54,5 +55,7 @@ def test_accuracy_counts_pixels_with_every_channel_within_tolerance():
 def test_score_handles_grayscale_and_perfect_images():
     gray = np.repeat(photo_like(32, 32)[..., :1], 3, axis=-1)
     s = score(gray, gray, 2, 8, gray=True)
-    assert s["psnr_y"] == math.inf and s["ssim"] == pytest.approx(1.0) and s["accuracy"] == 1.0
+    assert s["psnr_y"] == math.inf
+    assert s["ssim"] == pytest.approx(1.0)
+    assert s["accuracy"] == 1.0
     assert mean_scores([{"psnr_y": math.inf}, {"psnr_y": 30.0}, {"psnr_y": 40.0}]) == {"psnr_y": 35.0}

@@ -2,35 +2,31 @@
 
 from __future__ import annotations
 
-import dataclasses
 import sys
 
 import numpy as np
 import pytest
 
 from pipeline.inference import predict, predict_float, upscale_tiled
+from pipeline.model import build_model, flops_per_lr_pixel, receptive_radius, save_model
 from pipeline.params import load_params
 from pipeline.resize import upscale
-from tests.conftest import REPO, photo_like, run
+from tests.helpers import REPO, photo_like, run
 
-keras = pytest.importorskip("keras")
-
-from pipeline.model import build_model, flops_per_lr_pixel, receptive_radius, save_model  # noqa: E402
-
-TINY = dataclasses.replace(load_params(REPO / "params.yaml").model, blocks=2, filters=8)
+TINY = load_params(REPO / "params.yaml").model.model_copy(update={"blocks": 2, "filters": 8})
 
 
 @pytest.mark.parametrize("arch", ["edsr", "original"])
 @pytest.mark.parametrize("scale", [2, 3, 4])
 def test_output_is_scale_times_any_input(arch, scale):
-    m = build_model(dataclasses.replace(TINY, arch=arch), scale)
+    m = build_model(TINY.model_copy(update={"arch": arch}), scale)
     for h, w in [(7, 9), (16, 5)]:
         assert m(np.zeros((1, h, w, 3), np.float32)).shape == (1, h * scale, w * scale, 3)
 
 
 @pytest.mark.parametrize("upsampler", ["pixel_shuffle", "nearest"])
 def test_untrained_model_is_exactly_bicubic_inside(upsampler):
-    m = build_model(dataclasses.replace(TINY, upsampler=upsampler, skip="bicubic"), 2)
+    m = build_model(TINY.model_copy(update={"upsampler": upsampler, "skip": "bicubic"}), 2)
     lr = photo_like(20, 24)
     sr = predict(m, lr[None])[0].astype(int)
     bicubic = upscale(lr, 2, "pillow").astype(int)
@@ -43,9 +39,9 @@ def test_saved_model_reloads_with_plain_keras_and_is_byte_stable(tmp_path):
     save_model(m, tmp_path / "again.keras")
     assert (tmp_path / "model.keras").read_bytes() == (tmp_path / "again.keras").read_bytes()
     # And across processes, where Keras's object ids differ.
-    code = ("import dataclasses, sys, keras; from pipeline.model import build_model, save_model; "
+    code = ("import sys, keras; from pipeline.model import build_model, save_model; "
             "from pipeline.params import load_params; "
-            "m = dataclasses.replace(load_params('params.yaml').model, blocks=2, filters=8); "
+            "m = load_params('params.yaml').model.model_copy(update=dict(blocks=2, filters=8)); "
             "keras.utils.set_random_seed(1); save_model(build_model(m, 2), sys.argv[1])")
     for name in ("p1.keras", "p2.keras"):
         run([sys.executable, "-c", code, str(tmp_path / name)], REPO)
@@ -73,7 +69,7 @@ def test_tiled_inference_equals_whole_image():
 
 
 def test_flops_count_by_hand():
-    m = build_model(dataclasses.replace(TINY, blocks=0, filters=4, skip="none"), 2)
+    m = build_model(TINY.model_copy(update={"blocks": 0, "filters": 4, "skip": "none"}), 2)
     # head 3->4 (3x3), body tail 4->4 (3x3), sub-pixel 4->3x4 maps (3x3): 2 * MACs per LR pixel
     assert flops_per_lr_pixel(m, 2) == 2 * (9 * 3 * 4 + 9 * 4 * 4 + 9 * 4 * 12)
 

@@ -6,17 +6,18 @@ import pytest
 import yaml
 
 from pipeline.params import ParamsError, Train, load_params, parse_params
-from tests.conftest import REPO, python, tiny_params, write_params
+from tests.helpers import REPO, python, tiny_params, write_params
 
 
 def test_repo_params_load_typed():
     p = load_params(REPO / "params.yaml")
     assert isinstance(p.train, Train)
-    assert isinstance(p.scrape.start_urls, tuple) and isinstance(p.train.lr, float)
+    assert isinstance(p.scrape.start_urls, tuple)
+    assert isinstance(p.train.lr, float)
     assert p.crop.side % p.base.scale == 0
 
 
-@pytest.mark.parametrize("section, key, value, message", [
+@pytest.mark.parametrize(("section", "key", "value", "message"), [
     ("train", "loss", "foo", "train.loss='foo' is not one of mae, mse, charbonnier"),
     ("train", "epochs", "ten", "train.epochs='ten' must be an integer"),
     ("train", "epochs", 0, "train.epochs=0 is outside 1..inf"),
@@ -37,6 +38,36 @@ def test_bad_values_name_the_key(section, key, value, message):
         parse_params(raw, "params.yaml")
     assert message in str(e.value)
     assert str(e.value).startswith("params.yaml: ")
+
+
+@pytest.mark.parametrize(("section", "key", "value", "message"), [
+    ("filter", "val_fraction", float("nan"), "filter.val_fraction=nan must be a finite number"),
+    ("filter", "min_detail", float("nan"), "filter.min_detail=nan must be a finite number"),
+    ("scrape", "timeout_s", float("inf"), "scrape.timeout_s=inf must be a finite number"),
+    ("base", "seed", -1, "base.seed=-1 is outside 0..4294967295"),
+    ("base", "seed", 2**80, f"base.seed={2**80} is outside 0..4294967295"),
+    ("model", "filters", 10**9, "model.filters=1000000000 is outside 1..1024"),
+    ("train", "batch_size", 10**9, "train.batch_size=1000000000 is outside 1..4096"),
+    ("model", "kernel_size", 1000001, "model.kernel_size=1000001 is outside 1..15"),
+    ("scrape", "queries", [5], "scrape.queries[0]=5 must be a non-empty string"),
+    ("scrape", "sample", "yes", "scrape.sample='yes' must be true or false"),
+    ("scrape", "sample", False, "scrape has no source: set scrape.sample: true, scrape.start_urls or scrape.queries"),
+])
+def test_holes_that_were_open_are_closed(section, key, value, message):
+    raw = tiny_params(**{section: {key: value}})
+    with pytest.raises(ParamsError) as e:
+        parse_params(raw, "params.yaml")
+    assert str(e.value) == f"params.yaml: {message}"
+
+
+def test_yaml_exponent_floats_are_numbers(tmp_path):
+    """YAML 1.1 (PyYAML) reads `1e-3` as a string; DVC's parser (YAML 1.2) as a float, and so do we."""
+    path = write_params(tmp_path / "params.yaml", tiny_params())
+    path.write_text(path.read_text().replace("lr: 0.001", "lr: 1e-3").replace("noise_sigma: 0.0", "noise_sigma: 2E+0"))
+    p = load_params(path)
+    assert p.train.lr == 0.001
+    assert p.downscale.noise_sigma == 2.0
+    assert p.scrape.search_api.startswith("https://")  # strings that merely contain an e stay strings
 
 
 def test_no_param_is_named_like_dvc_hash_metadata():

@@ -8,7 +8,7 @@ import shutil
 
 import pytest
 
-from tests.conftest import REPO, run, tiny_params, write_params
+from tests.helpers import REPO, run, tiny_params, write_params
 
 STAGES = ["scrape", "filter", "crop", "downscale", "train", "evaluate"]
 COPIED = ["pipeline", "scraper", "dvc.yaml", ".dvcignore", ".gitignore"]
@@ -38,7 +38,9 @@ def project(tmp_path_factory):
         "DVC_GLOBAL_CONFIG_DIR": str(home / "dvc-global"), "DVC_SYSTEM_CONFIG_DIR": str(home / "dvc-system"),
         "DVC_SITE_CACHE_DIR": str(home / "dvc-site"),
     }
-    sh = lambda *args, check=True: run(list(args), root, env, check=check, timeout=900)  # noqa: E731
+    def sh(*args: str, check: bool = True):
+        return run(list(args), root, env, check=check, timeout=900)
+
     sh("git", "init", "-q", "-b", "main")
     sh("dvc", "init", "-q")
     sh("git", "add", "-A")
@@ -81,9 +83,11 @@ def test_exp_run_with_a_new_loss_reruns_only_train_and_evaluate(project):
     after = json.loads((root / "metrics" / "eval.json").read_text())
     assert after != before
     diff = sh("dvc", "metrics", "diff", "--md").stdout
-    assert "metrics/eval.json" in diff and "psnr_y" in diff
+    assert "metrics/eval.json" in diff
+    assert "psnr_y" in diff
     shown = sh("dvc", "exp", "show", "--csv").stdout
-    assert "try-mse" in shown and "mse" in shown
+    assert "try-mse" in shown
+    assert "mse" in shown
 
 
 def test_changing_crop_side_reruns_from_crop(project):

@@ -9,7 +9,7 @@ from pipeline.downscale import degrade
 from pipeline.params import Downscale
 from pipeline.randomness import rng_for
 from pipeline.resize import cubic, downscale, imresize, modcrop, upscale
-from tests.conftest import photo_like
+from tests.helpers import photo_like
 
 # MATLAB's x1/2 bicubic: Keys' kernel stretched to 8 taps, weights cubic(d/2)/2 at
 # distances 3.5, 2.5, ..., -3.5 from the output centre (which lies between two inputs).
@@ -41,7 +41,8 @@ def test_matlab_half_matches_the_hand_computed_filter():
 
 def test_constant_and_ramp():
     flat = np.full((10, 12, 3), 77, np.uint8)
-    assert np.all(downscale(flat, 2, "matlab") == 77) and np.all(upscale(flat[:5, :6], 2, "matlab") == 77)
+    assert np.all(downscale(flat, 2, "matlab") == 77)
+    assert np.all(upscale(flat[:5, :6], 2, "matlab") == 77)
     ramp = np.tile((np.arange(16) * 10).astype(np.uint8), (4, 1))
     # Away from the edges a linear ramp halves to the mean of each pair.
     assert downscale(ramp, 2, "matlab")[0, 2:6].tolist() == [45, 65, 85, 105]
@@ -57,7 +58,8 @@ def test_matlab_and_pillow_agree_away_from_the_border():
 @pytest.mark.parametrize("scale", [2, 3, 4])
 def test_sizes_for_every_scale(scale):
     hr = modcrop(photo_like(50, 38), scale)
-    assert hr.shape[0] % scale == 0 and hr.shape[1] % scale == 0
+    assert hr.shape[0] % scale == 0
+    assert hr.shape[1] % scale == 0
     for method in ("matlab", "pillow"):
         lr = downscale(hr, scale, method)
         assert lr.shape == (hr.shape[0] // scale, hr.shape[1] // scale, 3)
@@ -68,9 +70,9 @@ def test_sizes_for_every_scale(scale):
 
 def test_degradations_are_seeded_and_off_by_default():
     hr = photo_like(32, 32)
-    off = Downscale("matlab", (), (), 0.0)
+    off = Downscale(method="matlab", jpeg_quality=(), blur_sigma=(), noise_sigma=0.0)
     assert np.array_equal(degrade(hr, 2, off, rng_for(1, "a")), downscale(hr, 2, "matlab"))
-    on = Downscale("matlab", (30, 60), (0.5, 1.5), 3.0)
+    on = Downscale(method="matlab", jpeg_quality=(30, 60), blur_sigma=(0.5, 1.5), noise_sigma=3.0)
     a = degrade(hr, 2, on, rng_for(1, "a"))
     assert np.array_equal(a, degrade(hr, 2, on, rng_for(1, "a")))
     assert not np.array_equal(a, downscale(hr, 2, "matlab"))

@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 
+import keras
 import numpy as np
 import pytest
 
+from pipeline import train as train_stage
+from pipeline.callbacks import val_psnr_y
+from pipeline.checkpoint import Checkpoint, fingerprint
 from pipeline.images import load_rgb, save_png
 from pipeline.params import load_params
 from pipeline.resize import downscale
-from tests.conftest import REPO, python, tiny_params, write_params
-
-pytest.importorskip("tensorflow")
-
-from pipeline import train as train_stage  # noqa: E402
+from tests.helpers import REPO, python, tiny_params, write_params
 
 
 @pytest.fixture(scope="module")
@@ -34,21 +33,24 @@ def photo_crops():
 
 @pytest.fixture(scope="module")
 def tf_ready():
-    train_stage.configure_tensorflow(seed=7)
+    from pipeline.devices import configure_tensorflow
+
+    configure_tensorflow(seed=7)
 
 
 def small_params(**train):
     p = load_params(REPO / "params.yaml")
-    m = dataclasses.replace(p.model, blocks=1, filters=8)
-    t = dataclasses.replace(p.train, patch_size=8, batch_size=8, epochs=3, steps_per_epoch=8, lr=0.003)
-    return p.base, m, dataclasses.replace(t, **train)
+    m = p.model.model_copy(update={"blocks": 1, "filters": 8})
+    t = p.train.model_copy(update={"patch_size": 8, "batch_size": 8, "epochs": 3, "steps_per_epoch": 8,
+                                   "lr": 0.003, **train})
+    return p.base, m, t
 
 
 def fit(tmp_path, photo_crops, stop_after=None, **train):
     lr, hr = photo_crops
     base, m, t = small_params(**train)
     val = (lr[::8], hr[::8])
-    ckpt = train_stage.Checkpoint(tmp_path / "checkpoint", train_stage.fingerprint(base, m, t, [lr, hr]))
+    ckpt = Checkpoint(tmp_path / "checkpoint", fingerprint(base, m, t, [lr, hr]))
     return train_stage.train(lr, hr, val, base, m, t, ckpt, tmp_path / "live", stop_after)
 
 
@@ -56,13 +58,15 @@ def fit(tmp_path, photo_crops, stop_after=None, **train):
 def test_loss_falls_and_the_model_beats_its_bicubic_start(tmp_path, photo_crops, tf_ready, loss):
     model, state = fit(tmp_path, photo_crops, loss=loss)
     history = state["history"]
-    assert len(history) == 3 and all(np.isfinite(h["train/loss"]) for h in history)
+    assert len(history) == 3
+    assert all(np.isfinite(h["train/loss"]) for h in history)
     assert history[-1]["train/loss"] < history[0]["train/loss"]
     lr, hr = photo_crops
-    start = train_stage.val_psnr_y(train_stage.keras.models.clone_model(model), lr[::8], hr[::8], 2)
+    start = val_psnr_y(keras.models.clone_model(model), lr[::8], hr[::8], 2)
     assert state["best"]["val_psnr_y"] > start  # the zero-initialised start is bicubic
     logged = json.loads((tmp_path / "live" / "metrics.json").read_text())
-    assert logged["step"] == 2 and logged["best/epoch"] == state["best"]["epoch"]
+    assert logged["step"] == 2
+    assert logged["best/epoch"] == state["best"]["epoch"]
     assert (tmp_path / "live" / "plots" / "metrics" / "val" / "psnr_y.tsv").read_text().count("\n") == 4
 
 
@@ -71,8 +75,9 @@ def test_resume_after_interruption_equals_uninterrupted(tmp_path, photo_crops, t
     _, state = fit(tmp_path / "b", photo_crops, stop_after=1)
     assert state["epoch"] == 1
     resumed, state = fit(tmp_path / "b", photo_crops)
-    assert state["epoch"] == 3 and [h["epoch"] for h in state["history"]] == [1, 2, 3]
-    for a, b in zip(whole.get_weights(), resumed.get_weights()):
+    assert state["epoch"] == 3
+    assert [h["epoch"] for h in state["history"]] == [1, 2, 3]
+    for a, b in zip(whole.get_weights(), resumed.get_weights(), strict=True):
         assert np.array_equal(a, b)
 
 
@@ -88,7 +93,7 @@ def crop_folders(tmp_path, photo_crops):
     """The photo crops written as the train stage reads them: tmp/{lr,hr}/{train,val}/."""
     lr, hr = photo_crops
     for split, (a, b) in {"train": (lr, hr), "val": (lr[:4], hr[:4])}.items():
-        for i, (x, y) in enumerate(zip(a, b)):
+        for i, (x, y) in enumerate(zip(a, b, strict=True)):
             save_png(x, tmp_path / "lr" / split / f"{i:03d}.png")
             save_png(y, tmp_path / "hr" / split / f"{i:03d}.png")
     return tmp_path
@@ -105,14 +110,19 @@ def test_two_logical_cpus_train_with_mirrored_strategy(tmp_path, crop_folders, i
 
 
 def test_the_checkpoint_fingerprint_covers_code_data_and_params(photo_crops, tf_ready, monkeypatch):
+    from pipeline import checkpoint
+
     lr, hr = photo_crops
     base, m, t = small_params()
-    fp = train_stage.fingerprint(base, m, t, [lr, hr])
-    assert fp == train_stage.fingerprint(base, m, t, [lr, hr])
-    assert fp != train_stage.fingerprint(base, m, dataclasses.replace(t, loss="mse"), [lr, hr])
-    assert fp != train_stage.fingerprint(base, m, t, [lr, hr[::-1]])
-    monkeypatch.setattr(train_stage, "TRAINING_CODE", train_stage.TRAINING_CODE[:-1])
-    assert fp != train_stage.fingerprint(base, m, t, [lr, hr])
+    fp = fingerprint(base, m, t, [lr, hr])
+    assert fp == fingerprint(base, m, t, [lr, hr])
+    assert fp != fingerprint(base, m, t.model_copy(update={"loss": "mse"}), [lr, hr])
+    assert fp != fingerprint(base, m, t, [lr, hr[::-1]])
+    code = checkpoint.local_sources("pipeline.train")
+    expected = {"pipeline/train.py", "pipeline/model.py", "pipeline/patches.py", "pipeline/metrics.py"}
+    assert expected <= set(map(str, code))
+    monkeypatch.setattr(checkpoint, "local_sources", lambda module: code[:-1])
+    assert fp != fingerprint(base, m, t, [lr, hr])
 
 
 def test_the_stage_stopped_midway_resumes_to_the_same_model_file(tmp_path, crop_folders, isolated_env):
@@ -124,8 +134,10 @@ def test_the_stage_stopped_midway_resumes_to_the_same_model_file(tmp_path, crop_
 
     stage("whole")
     stopped = stage("resumed", "--stop-after", "1", check=False)
-    assert stopped.returncode != 0 and "stopped after epoch 1 of 3; run again to resume" in stopped.stderr
+    assert stopped.returncode != 0
+    assert "stopped after epoch 1 of 3; run again to resume" in stopped.stderr
     assert not (tmp_path / "resumed" / "model.keras").exists()
     assert "resuming after epoch 1 of 3" in stage("resumed").stderr
     assert (tmp_path / "resumed" / "model.keras").read_bytes() == (tmp_path / "whole" / "model.keras").read_bytes()
-    assert (tmp_path / "resumed-live" / "metrics.json").read_text() == (tmp_path / "whole-live" / "metrics.json").read_text()
+    live = "metrics.json"
+    assert (tmp_path / "resumed-live" / live).read_text() == (tmp_path / "whole-live" / live).read_text()

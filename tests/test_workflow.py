@@ -6,7 +6,7 @@ import shutil
 
 import yaml
 
-from tests.conftest import REPO, run
+from tests.helpers import REPO, run
 
 WORKFLOW = REPO / ".github" / "workflows" / "gpu-pr.yml"
 
@@ -22,7 +22,8 @@ def test_workflow_reproduces_on_gpu_and_comments_on_the_pr():
                     "dvc plots diff main", "cml comment create --pr", "tensorflow[and-cuda]"):
         assert command in script, command
     launch = "\n".join(step.get("run", "") for step in wf["jobs"]["launch-runner"]["steps"])
-    assert "cml runner launch" in launch and "--labels=gpu" in launch
+    assert "cml runner launch" in launch
+    assert "--labels=gpu" in launch
 
 
 def test_workflow_matches_the_github_schema():

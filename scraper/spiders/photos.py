@@ -16,10 +16,10 @@ import scrapy
 from scrapy.http import Response, TextResponse
 from twisted.python.failure import Failure
 
+from pipeline.images import IMAGE_SUFFIXES
 from scraper.items import PhotoItem
 from scraper.rejections import Rejections, failure_reason, original_url
 
-IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp", ".tif", ".tiff"})
 SEARCH_PAGE_SIZE = 50
 
 
@@ -42,7 +42,7 @@ def largest_srcset_candidate(srcset: str) -> str | None:
 
 
 def looks_like_image(url: str) -> bool:
-    return PurePosixPath(urlparse(url).path).suffix.lower() in IMAGE_EXTENSIONS
+    return PurePosixPath(urlparse(url).path).suffix.lower() in IMAGE_SUFFIXES
 
 
 def host_allowed(url: str, domains: frozenset[str]) -> bool:
@@ -139,9 +139,8 @@ class PhotoSpider(scrapy.Spider):
         for img in response.css("img"):
             if src := img.attrib.get("src"):
                 images.append(src)
-            if srcset := img.attrib.get("srcset"):
-                if best := largest_srcset_candidate(srcset):
-                    images.append(best)
+            if (srcset := img.attrib.get("srcset")) and (best := largest_srcset_candidate(srcset)):
+                images.append(best)
         images += response.css('meta[property="og:image"]::attr(content)').getall()
         for href in response.css("a::attr(href)").getall():
             (images if looks_like_image(href) else links).append(href)
@@ -185,7 +184,7 @@ class PhotoSpider(scrapy.Spider):
                 title=str(hit.get("title") or ""),
             )
         page_count = data.get("page_count") if isinstance(data, dict) else None
-        if isinstance(page_count, int) and page < page_count and len(self.images_seen) < self.max_images:
-            if request := self._page_request(self.search_url(query, page + 1), self.parse_search,
-                                             query=query, page=page + 1):
-                yield request
+        more = isinstance(page_count, int) and page < page_count and len(self.images_seen) < self.max_images
+        if more and (request := self._page_request(self.search_url(query, page + 1), self.parse_search,
+                                                   query=query, page=page + 1)):
+            yield request

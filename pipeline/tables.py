@@ -1,0 +1,35 @@
+"""The CSV tables the project writes and reads (filter report, per-image scores, manifest).
+
+One writer, so every table has the same dialect and bytes for the same rows, and text
+cells that a spreadsheet would run as a formula (`=HYPERLINK(...)`, from a web page's
+title) are neutralised with a leading apostrophe, the usual CSV-injection defence.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from pipeline.outputs import write_text
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(cell: object) -> object:
+    if isinstance(cell, str) and cell.startswith(FORMULA_STARTS):
+        return "'" + cell
+    return cell
+
+
+def write_table(rows: list[dict], columns: list[str], path: Path | str, float_format: str | None = None) -> None:
+    """Rows (dicts with at least `columns`) as CSV with a header, atomically."""
+    frame = pd.DataFrame(rows, columns=columns)
+    text_columns = frame.select_dtypes(include=["object", "string"]).columns
+    frame[text_columns] = frame[text_columns].map(neutralise)
+    write_text(frame.to_csv(index=False, lineterminator="\n", float_format=float_format), path)
+
+
+def read_table(path: Path | str) -> pd.DataFrame:
+    """A table written by `write_table`; empty cells read as empty strings."""
+    return pd.read_csv(path, keep_default_na=False)
