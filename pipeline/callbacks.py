@@ -75,7 +75,7 @@ def write_dvclive(history: list[dict], best: dict, folder: Path) -> None:
     and hold no duplicate steps (dvclive's own Keras callback appends)."""
     from dvclive import Live
 
-    reset_folder(folder)
+    reset_folder(folder, ("metrics.json", "plots/*"))
     with Live(dir=str(folder), dvcyaml=False, save_dvc_exp=False, report=None) as live:
         for row in history:
             for key in ("train/loss", "val/psnr_y", "lr"):

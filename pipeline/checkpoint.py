@@ -17,6 +17,7 @@ import numpy as np
 import tensorflow as tf
 
 from pipeline.code_deps import ROOT, local_sources
+from pipeline.outputs import atomic_path, write_json
 from pipeline.params import Base, Model, Train
 
 log = logging.getLogger(__name__)
@@ -58,11 +59,10 @@ class Checkpoint:
         model.load_weights(self.folder / "best.weights.h5")
 
     def save(self, model: keras.Model, state: dict, improved: bool) -> None:
-        self.folder.mkdir(parents=True, exist_ok=True)
-        model.save(self.folder / "last.keras.partial.keras")
-        (self.folder / "last.keras.partial.keras").replace(self.folder / "last.keras")
+        """Each file replaced atomically (a kill leaves the old one), state.json last."""
+        with atomic_path(self.folder / "last.keras", suffix=".keras") as tmp:
+            model.save(tmp)
         if improved:
-            model.save_weights(self.folder / "best.weights.h5")
-        tmp = self.state_file.with_suffix(".partial")
-        tmp.write_text(json.dumps({**state, "fingerprint": self.fp}, indent=2, sort_keys=True))
-        tmp.replace(self.state_file)
+            with atomic_path(self.folder / "best.weights.h5", suffix=".weights.h5") as tmp:
+                model.save_weights(tmp)
+        write_json({**state, "fingerprint": self.fp}, self.state_file)

@@ -68,7 +68,7 @@ def main() -> None:
     except FileNotFoundError as e:
         raise SystemExit(str(e)) from None
 
-    reset_folder(args.pictures)
+    reset_folder(args.pictures, ("*.png",), inputs=[args.model, args.lr, args.hr])
     report, rows = {}, []
     for split in SPLITS:
         summary, split_rows = evaluate_split(model, args.lr / split, args.hr / split, split, p.base.scale,

@@ -2,7 +2,7 @@
 
     python -m pipeline.filter data/raw data/filtered metrics/filter.json
 
-Writes data/filtered/{train,val,test}/<sha1>.png (8-bit RGB, EXIF-rotated) and
+Writes data/filtered/{train,val,test}/<stem>.png (8-bit RGB, EXIF-rotated) and
 data/filtered/report.csv with one row per input: verdict, reason and the scores used.
 """
 
@@ -19,7 +19,7 @@ from PIL import Image
 
 from pipeline.cli import stage_params, stage_parser
 from pipeline.images import BadImage, composite_on_white, decode, list_images, save_png
-from pipeline.outputs import SPLITS, reset_folder, write_json
+from pipeline.outputs import SPLIT_PNGS, SPLITS, reset_folder, unique_names, write_json
 from pipeline.parallel import map_ordered
 from pipeline.params import Filter
 from pipeline.tables import write_table
@@ -72,8 +72,9 @@ def split_of(key: str, val_fraction: float, test_fraction: float) -> str:
     return "val" if u < test_fraction + val_fraction else "train"
 
 
-def assess(src: Path, p: Filter, min_side: int, out: Path) -> Verdict:
-    """Decide on one file; a kept image is written to out/<split>/<stem>.png."""
+def assess(job: tuple[Path, str], p: Filter, min_side: int, out: Path) -> Verdict:
+    """Decide on one (file, output name); a kept image is written to out/<split>/<name>."""
+    src, out_name = job
     v = Verdict(file=src.name)
     try:
         d = decode(src, p.max_pixels)
@@ -99,7 +100,7 @@ def assess(src: Path, p: Filter, min_side: int, out: Path) -> Verdict:
         return v.reject("few_colors", f"{v.colors} colours below filter.min_colors={p.min_colors}")
     v.phash = str(imagehash.phash(Image.fromarray(rgb)))
     v.split = split_of(hashlib.sha1(src.read_bytes()).hexdigest(), p.val_fraction, p.test_fraction)
-    save_png(rgb, out / v.split / f"{src.stem}.png")
+    save_png(rgb, out / v.split / out_name)
     return v
 
 
@@ -143,13 +144,15 @@ def main() -> None:
     params = stage_params(args)
 
     sources = list_images(args.raw / "images")
-    reset_folder(args.out)
+    reset_folder(args.out, (*SPLIT_PNGS, "report.csv"), inputs=[args.raw])
     for split in SPLITS:
         (args.out / split).mkdir()  # present even when empty
+    names = unique_names(sources, ".png")  # x.png and x.bmp must not both become x.png
     work = functools.partial(assess, p=params.filter, min_side=params.crop.side, out=args.out)
-    verdicts = list(map_ordered(work, sources, args.jobs, "filter"))
+    verdicts = list(map_ordered(work, [(src, names[src]) for src in sources], args.jobs, "filter"))
+    out_names = {src.name: names[src] for src in sources}
     for v in drop_duplicates(verdicts, params.filter.dedupe_distance):
-        (args.out / v.split / f"{Path(v.file).stem}.png").unlink()
+        (args.out / v.split / out_names[v.file]).unlink()
         v.split = ""
 
     write_table([asdict(v) for v in verdicts], REPORT_FIELDS, args.out / "report.csv")

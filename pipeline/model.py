@@ -17,6 +17,7 @@ RGB in [0, 1] of any size, shape (None, None, 3); outputs are `scale` times larg
 from __future__ import annotations
 
 import json
+import tempfile
 import zipfile
 from pathlib import Path
 
@@ -24,6 +25,7 @@ import keras
 import numpy as np
 from keras import layers
 
+from pipeline.outputs import atomic_path
 from pipeline.params import Model
 from pipeline.resize import cubic
 
@@ -143,22 +145,20 @@ def save_model(model: keras.Model, path: Path) -> None:
     (config.json's shared_object_id), which would give the same weights a new DVC hash on
     every run. The archive is rewritten without the times and with the ids renumbered."""
     path = Path(path)
-    raw = path.with_name(f".{path.name}.partial.keras")
-    model.save(raw)
-    tmp = path.with_name(f".{path.name}.partial")
-    with zipfile.ZipFile(raw) as src, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as dst:
-        for name in sorted(src.namelist()):
-            data = src.read(name)
-            if name == "metadata.json":
-                meta = json.loads(data)
-                meta.pop("date_saved", None)
-                data = json.dumps(meta, sort_keys=True).encode()
-            elif name == "config.json":
-                data = json.dumps(_renumber_shared_ids(json.loads(data), {})).encode()
-            dst.writestr(zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0)), data,
-                         compress_type=zipfile.ZIP_DEFLATED)
-    raw.unlink()
-    tmp.replace(path)
+    with tempfile.TemporaryDirectory(dir=path.parent) as scratch, atomic_path(path) as tmp:
+        raw = Path(scratch) / "raw.keras"
+        model.save(raw)
+        with zipfile.ZipFile(raw) as src, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as dst:
+            for name in sorted(src.namelist()):
+                data = src.read(name)
+                if name == "metadata.json":
+                    meta = json.loads(data)
+                    meta.pop("date_saved", None)
+                    data = json.dumps(meta, sort_keys=True).encode()
+                elif name == "config.json":
+                    data = json.dumps(_renumber_shared_ids(json.loads(data), {})).encode()
+                dst.writestr(zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0)), data,
+                             compress_type=zipfile.ZIP_DEFLATED)
 
 
 def receptive_radius(model: keras.Model) -> int:

@@ -9,12 +9,13 @@ the old file or none, never half a file that a later run would trust.
 from __future__ import annotations
 
 import contextlib
+import fnmatch
 import json
 import math
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 # Every stage from filter on keeps this layout: <folder>/<split>/<image>.png
@@ -29,10 +30,11 @@ os.umask(_UMASK)
 def atomic_path(path: Path | str, suffix: str = "") -> Iterator[Path]:
     """Yield a fresh temp path beside `path`; on success it replaces `path`.
 
-    `suffix` is for writers that choose the format by extension (Keras wants `.keras`)."""
+    `suffix` ends the temp name, for writers that choose the format by extension (Keras
+    wants `.keras`)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=f"{suffix}.partial", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=f".partial{suffix}", dir=path.parent)
     os.fchmod(fd, 0o666 & ~_UMASK)
     os.close(fd)
     tmp = Path(tmp)
@@ -52,8 +54,34 @@ def write_text(text: str, path: Path | str) -> None:
     write_bytes(text.encode(), path)
 
 
-def reset_folder(path: Path) -> Path:
-    """Empty `path` (DVC does this before `dvc repro`; a hand-run stage needs it too)."""
+def _unsafe_to_empty(path: Path, owns: Sequence[str], inputs: Iterable[Path]) -> str | None:
+    """Why emptying `path` could destroy something that is not this stage's old output."""
+    here = path.resolve()
+    for given in inputs:
+        other = Path(given).resolve()
+        if here == other or here in other.parents or other in here.parents:
+            relation = "is" if here == other else "contains" if here in other.parents else "is inside"
+            return f"it {relation} the input {given}"
+    cwd = Path.cwd().resolve()
+    if here == cwd or here in cwd.parents or here == Path.home().resolve():
+        return "it is the current folder, one of its parents or the home folder"
+    if any((here / marker).exists() for marker in (".git", ".dvc", "dvc.yaml")):
+        return "it is a repository root"
+    if here.is_dir():
+        for item in sorted(here.rglob("*")):
+            rel = item.relative_to(here).as_posix()
+            if item.is_file() and not any(fnmatch.fnmatch(rel, pattern) for pattern in owns):
+                return f"it holds {rel}, which this stage does not write"
+    return None
+
+
+def reset_folder(path: Path, owns: Sequence[str], inputs: Iterable[Path] = ()) -> Path:
+    """Empty `path` for a stage's outputs (DVC does this before `dvc repro`; a stage run by
+    hand must too), but only when all it holds is what this stage writes: `owns` are glob
+    patterns relative to `path` (`train/*.png`). An output that is, contains or lies in an
+    input, the current folder or a repository is refused before anything is deleted."""
+    if why := _unsafe_to_empty(path, owns, inputs):
+        raise SystemExit(f"{path}: refusing to use as an output folder: {why}")
     if path.exists():
         shutil.rmtree(path)
     path.mkdir(parents=True)
@@ -68,15 +96,34 @@ def split_images(folder: Path, split: str) -> list[Path]:
     return list_images(folder / split) if (folder / split).is_dir() else []
 
 
+# What a folder of split images holds: reset_folder may delete these and nothing else.
+SPLIT_PNGS = tuple(f"{split}/*.png" for split in SPLITS)
+
+
 def split_jobs(src: Path, out: Path) -> list[tuple[Path, Path]]:
     """(source image, empty destination folder) for every image of src/<split>/, with
     out/<split>/ created fresh: the walk every per-image stage after filter does."""
-    reset_folder(out)
+    reset_folder(out, SPLIT_PNGS, inputs=[src])
     jobs = []
     for split in SPLITS:
-        dst = reset_folder(out / split)
+        dst = out / split
+        dst.mkdir()
         jobs += [(image, dst) for image in split_images(src, split)]
     return jobs
+
+
+def unique_names(paths: Sequence[Path], suffix: str) -> dict[Path, str]:
+    """An output name `<stem><suffix>` per input, unique by construction. Inputs that share
+    no stem keep that plain name; among those that do, one already ending in `suffix` keeps
+    it and the others become `<name><suffix>` (x.bmp -> x.bmp.png), then take a counter."""
+    taken: set[str] = set()
+    names = {}
+    for path in sorted(paths, key=lambda p: (p.suffix.lower() != suffix, p)):
+        candidates = [f"{path.stem}{suffix}", f"{path.name}{suffix}"]
+        candidates += (f"{path.name}-{k}{suffix}" for k in range(2, len(paths) + 3))
+        names[path] = next(c for c in candidates if c not in taken)
+        taken.add(names[path])
+    return names
 
 
 def _finite(value: object) -> object:

@@ -20,6 +20,9 @@ from scraper.spiders.photos import PhotoSpider
 
 log = logging.getLogger(__name__)
 
+# What this stage writes into its output folder; reset_folder will not delete anything else.
+OUTPUTS = ("images/*", "manifest.csv", "report.json")
+
 
 def crawl_settings(p: Scrape, out: Path, aliases: dict[str, str], on_web: bool) -> Settings:
     settings = Settings()
@@ -45,24 +48,30 @@ def crawl_settings(p: Scrape, out: Path, aliases: dict[str, str], on_web: bool) 
     return settings
 
 
-def crawl(p: Scrape, out: Path) -> None:
-    """Run one crawl of every source in `p`, replacing whatever `out` held.
+def crawl(p: Scrape, out: Path) -> tuple[str, int]:
+    """Run one crawl of every source in `p`, replacing whatever `out` held; returns
+    Scrapy's finish reason and the number of exceptions raised in the spider.
 
     Delays and AutoThrottle apply when a source is on the web and scrape.delay_s > 0."""
-    (reset_folder(out) / "images").mkdir()
+    (reset_folder(out, owns=OUTPUTS) / "images").mkdir()
     with tempfile.TemporaryDirectory(prefix="supersizer-gallery-") as tmp:
-        start_urls, aliases = list(p.start_urls), {}
+        start_urls, aliases, roots = list(p.start_urls), {}, {}
         if p.sample:
-            gallery_url, aliases = write_gallery(Path(tmp))
+            gallery_url, aliases, folders = write_gallery(Path(tmp))
             start_urls.insert(0, gallery_url)
+            roots[gallery_url] = folders
         on_web = bool(p.queries) or any(u.startswith("http") for u in p.start_urls)
         settings = crawl_settings(p, out, aliases, on_web)
         process = CrawlerProcess(settings, install_root_handler=True)
-        process.crawl(PhotoSpider, start_urls=start_urls, queries=list(p.queries),
+        crawler = process.create_crawler(PhotoSpider)
+        process.crawl(crawler, start_urls=start_urls, queries=list(p.queries),
                       search_api=p.search_api, licenses=list(p.licenses),
                       allowed_domains=list(p.allowed_domains), max_depth=p.max_depth,
-                      max_images=p.max_images, max_pages=p.max_pages)
+                      max_images=p.max_images, max_pages=p.max_pages, max_file_bytes=p.max_file_bytes,
+                      file_roots=roots)
         process.start()
+    stats = crawler.stats.get_stats()
+    return stats.get("finish_reason", "not started"), stats.get("spider_exceptions/count", 0)
 
 
 def main() -> None:
@@ -70,9 +79,15 @@ def main() -> None:
     parser.add_argument("out", type=Path, help="output folder, e.g. data/raw")
     args = parser.parse_args()
     p = stage_params(args).scrape
-    crawl(p, args.out)
+    finish, errors = crawl(p, args.out)
     report = (args.out / "report.json").read_text()
     print(f"scrape: wrote {args.out}/manifest.csv and report.json\n{report[:2000]}")
+    # Caps (max_images, max_pages, ...) end a crawl normally, with "finished"; anything else
+    # (a kill, Ctrl-C, an engine error) leaves a partial crawl that must not look complete.
+    if finish != "finished":
+        raise SystemExit(f"scrape: the crawl ended with {finish!r}, not 'finished': {args.out} is incomplete")
+    if errors:
+        raise SystemExit(f"scrape: {errors} exception(s) in the spider (see the log): {args.out} may be incomplete")
 
 
 if __name__ == "__main__":

@@ -16,17 +16,20 @@ from pipeline.outputs import write_text
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
-def neutralise(cell: object) -> object:
-    if isinstance(cell, str) and cell.startswith(FORMULA_STARTS):
-        return "'" + cell
-    return cell
+def safe_cell(cell: object) -> object:
+    """Text as a spreadsheet should see it: no formula, and valid UTF-8 (a file name that
+    was not, held by Python as surrogate escapes, is written with \\x escapes)."""
+    if not isinstance(cell, str):
+        return cell
+    cell = cell.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return "'" + cell if cell.startswith(FORMULA_STARTS) else cell
 
 
 def write_table(rows: list[dict], columns: list[str], path: Path | str, float_format: str | None = None) -> None:
     """Rows (dicts with at least `columns`) as CSV with a header, atomically."""
     frame = pd.DataFrame(rows, columns=columns)
     text_columns = frame.select_dtypes(include=["object", "string"]).columns
-    frame[text_columns] = frame[text_columns].map(neutralise)
+    frame[text_columns] = frame[text_columns].map(safe_cell)
     write_text(frame.to_csv(index=False, lineterminator="\n", float_format=float_format), path)
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Iterable
 from pathlib import Path
@@ -60,22 +61,49 @@ class Upscaler:
 
 
 def expand_inputs(inputs: Iterable[Path]) -> list[Path]:
-    """Files as given, folders as their image files (sorted)."""
-    files = []
+    """Files as given, folders as their image files (sorted); the same file once."""
+    files: list[Path] = []
     for item in inputs:
-        files += list_images(item) if item.is_dir() else [item]
+        for path in list_images(item) if item.is_dir() else [item]:
+            if path not in files:
+                files.append(path)
     return files
 
 
-def output_path(src: Path, out: Path, single: bool) -> Path:
-    if single and out.suffix.lower() == ".png":
-        return out
-    return out / f"{src.stem}.png"
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.resolve() == b.resolve() or (a.exists() and b.exists() and os.path.samefile(a, b))
+    except OSError:
+        return False
+
+
+def plan_outputs(files: list[Path], out: Path, overwrite: bool) -> tuple[list[tuple[Path, Path]], list[str]]:
+    """(input, output) pairs, and every reason the plan is unsafe, found before any work:
+    two inputs with one output, an output that is an input (by path or by inode), an
+    existing file without --overwrite, or --out naming a file that is not a .png."""
+    single = len(files) == 1
+    to_file = single and out.suffix.lower() == ".png"
+    problems = []
+    if not to_file and out.exists() and not out.is_dir():
+        problems.append(f"--out {out} is a file; give a folder (or a .png path for one input)")
+        return [], problems
+    pairs = [(src, out if to_file else out / f"{src.stem}.png") for src in files]
+    by_output: dict[Path, list[Path]] = {}
+    for src, dst in pairs:
+        by_output.setdefault(dst, []).append(src)
+    for dst, srcs in by_output.items():
+        if len(srcs) > 1:
+            problems.append(f"{', '.join(map(str, srcs))} would all be written to {dst}; "
+                            "upscale them into separate --out folders")
+        clash = next((f for f in files if _same_file(f, dst)), None)
+        if clash is not None:
+            problems.append(f"{dst} is an input ({clash}); choose another --out")
+        elif dst.exists() and not overwrite:
+            problems.append(f"{dst} exists; pass --overwrite to replace it")
+    return pairs, problems
 
 
 def upscale_file(up: Upscaler, src: Path, dst: Path, bar: tqdm, max_pixels: int) -> None:
-    if dst.resolve() == src.resolve():
-        raise BadImage(f"{src}: output would overwrite the input; choose another --out")
     d = decode(src, max_pixels)
     h, w = d.rgb.shape[:2]
     tiles = -(-h // up.tile) * -(-w // up.tile) if up.tile > 0 else 1
@@ -89,6 +117,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("inputs", nargs="+", type=Path, help="image files or folders")
     parser.add_argument("--out", type=Path, required=True, help="output folder (or .png file for one input)")
+    parser.add_argument("--overwrite", action="store_true", help="replace outputs that exist (never an input)")
     parser.add_argument("--model", type=Path, default=DEFAULT_MODEL)
     parser.add_argument("--tile", type=int, default=DEFAULT_TILE, help="LR tile side in pixels; 0 = whole image")
     parser.add_argument("--overlap", type=int, default=None,
@@ -97,29 +126,40 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-pixels", type=int, default=DEFAULT_MAX_PIXELS,
                         help="refuse inputs with more pixels than this (decompression bombs)")
     args = parser.parse_args(argv)
+    for flag, value, lowest in (("--tile", args.tile, 0), ("--overlap", args.overlap, 0),
+                                ("--max-pixels", args.max_pixels, 1)):
+        if value is not None and value < lowest:
+            parser.error(f"{flag} {value}: must be at least {lowest}")
     logging.basicConfig(level=logging.INFO, format="%(message)s")
 
-    try:
-        up = Upscaler(load_model(args.model), args.tile, args.overlap, args.self_ensemble)
-    except (FileNotFoundError, ValueError, OSError) as e:
-        print(f"upscale: {e}", file=sys.stderr)
-        return 2
     try:
         files = expand_inputs(args.inputs)
     except FileNotFoundError as e:
         print(f"upscale: {e}", file=sys.stderr)
         return 2
-    single = len(files) == 1
+    pairs, problems = plan_outputs(files, args.out, args.overwrite)
+    if problems:
+        for problem in problems:
+            print(f"upscale: {problem}", file=sys.stderr)
+        print("upscale: nothing was written", file=sys.stderr)
+        return 2
+    try:
+        up = Upscaler(load_model(args.model), args.tile, args.overlap, args.self_ensemble)
+    except (FileNotFoundError, ValueError, OSError) as e:
+        print(f"upscale: {e}", file=sys.stderr)
+        return 2
     failed = 0
     with tqdm(total=0, unit="tile", disable=None) as bar:
-        for src in files:
-            dst = output_path(src, args.out, single)
+        for src, dst in pairs:
             try:
                 upscale_file(up, src, dst, bar, args.max_pixels)
                 log.info("%s -> %s", src, dst)
             except BadImage as e:
                 failed += 1
                 print(f"upscale: {e}", file=sys.stderr)
+            except Exception as e:  # one input must never stop the batch
+                failed += 1
+                print(f"upscale: {src}: unexpected error: {e!r}", file=sys.stderr)
     if failed:
         print(f"upscale: {failed} of {len(files)} inputs failed", file=sys.stderr)
     return 1 if failed else 0

@@ -7,6 +7,7 @@ class PhotoItem:
 
     page_url: str
     file_urls: list[str]
+    source: str  # the crawl source the URLs were found from (scraper/policy.py)
     license: str = ""
     creator: str = ""
     title: str = ""

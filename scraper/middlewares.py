@@ -1,28 +1,48 @@
+"""Every request, the spider's and Scrapy's own (redirects, media, robots.txt), passes the
+crawl's FetchPolicy before any download handler sees it (scraper/policy.py)."""
+
 from __future__ import annotations
 
+import socket
 from urllib.parse import urlparse
 
 from scrapy import Request
 from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest
+from scrapy.utils.defer import maybe_deferred_to_future
+from twisted.internet.threads import deferToThread
+
+from scraper.policy import WEB_SCHEMES, host_port
 
 
-class SchemeGuardMiddleware:
-    """Drop any request whose scheme the start URLs did not use.
+def _resolve(host: str, port: int) -> list[str]:
+    return sorted({info[4][0] for info in socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)})
 
-    Scrapy's download handlers include file://, so without this an http page (or a
-    redirect) pointing at file:///etc/passwd would be read. It also covers the media
-    pipeline's downloads and redirects, which bypass the spider's own link checks.
-    """
 
+class FetchGuardMiddleware:
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
+        self.resolved: dict[tuple[str, int], list[str]] = {}
 
     @classmethod
-    def from_crawler(cls, crawler: Crawler) -> SchemeGuardMiddleware:
+    def from_crawler(cls, crawler: Crawler) -> FetchGuardMiddleware:
         return cls(crawler)
 
-    def process_request(self, request: Request) -> None:
-        scheme = urlparse(request.url).scheme
-        if scheme not in self.crawler.spider.allowed_schemes:
-            raise IgnoreRequest(f"blocked scheme {scheme}")
+    async def process_request(self, request: Request) -> None:
+        policy = self.crawler.spider.policy
+        why = policy.refuse(request.url, request.meta.get("source"))
+        if why is None and urlparse(request.url).scheme in WEB_SCHEMES:
+            why = policy.refuse_addresses(request.url, await self._addresses(request.url))
+        if why:
+            raise IgnoreRequest(why)
+
+    async def _addresses(self, url: str) -> list[str]:
+        """The host's addresses, looked up once per crawl off the reactor thread. (The
+        download resolves again; a DNS answer that changes in between is not caught.)"""
+        key = host_port(url)
+        if key not in self.resolved:
+            try:
+                self.resolved[key] = await maybe_deferred_to_future(deferToThread(_resolve, *key))
+            except OSError:
+                self.resolved[key] = []  # let the download fail with Scrapy's own DNS error
+        return self.resolved[key]

@@ -14,9 +14,10 @@ import hashlib
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlparse
 
 from itemadapter import ItemAdapter
+from scrapy import Request
+from scrapy.http.request import NO_CALLBACK
 from scrapy.pipelines.files import FilesPipeline
 from scrapy.pipelines.media import FileException
 from twisted.python.failure import Failure
@@ -94,13 +95,15 @@ class PhotoFilesPipeline(FilesPipeline):
             return f"pending/{hashlib.sha1(request.url.encode()).hexdigest()}"
         return f"{facts.sha1}{FORMAT_SUFFIX[facts.format]}"
 
+    def get_media_requests(self, item, info):
+        # The item's source goes with each download: the fetch policy is per source.
+        adapter = ItemAdapter(item)
+        return [Request(u, callback=NO_CALLBACK, meta={"source": adapter["source"]}) for u in adapter["file_urls"]]
+
     async def media_downloaded(self, response, request, info, *, item=None):
         try:
-            if response.status in (301, 302, 303, 307, 308):
-                # Scrapy does not follow redirects to other schemes (file://); say so.
-                target = urlparse(response.headers.get("Location", b"").decode("latin-1")).scheme
-                if target and target not in self.crawler.spider.allowed_schemes:
-                    raise Rejected(f"blocked scheme {target}")
+            if why := self.crawler.spider.policy.refuse_redirect(response, request.meta.get("source")):
+                raise Rejected(why)
             if response.status != 200:
                 raise Rejected(f"http {response.status}")
             facts = inspect_image(response.body, self.max_pixels, self.min_width, self.min_height)

@@ -24,9 +24,10 @@ def sample_folder() -> Path:
     return Path(skimage.__file__).parent / "data"
 
 
-def write_gallery(gallery_dir: Path) -> tuple[str, dict[str, str]]:
-    """Write index.html linking every sample image; return its URL and the URL aliases
-    that turn machine-specific file:// prefixes into stable names for the manifest."""
+def write_gallery(gallery_dir: Path) -> tuple[str, dict[str, str], list[Path]]:
+    """Write index.html linking every sample image; return its URL, the URL aliases that
+    turn machine-specific file:// prefixes into stable names for the manifest, and the
+    folders the gallery links into (the only ones its crawl may read)."""
     root = sample_folder()
     images = sorted(p for p in root.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
     tags = "\n".join(f'<img src="{html.escape(p.as_uri())}" alt="{html.escape(p.stem)}">'
@@ -36,4 +37,4 @@ def write_gallery(gallery_dir: Path) -> tuple[str, dict[str, str]]:
     index.write_text(f'<!doctype html>\n<title>scikit-image samples</title>\n'
                      f'<link rel="license" href="{SAMPLE_LICENSE}">\n{tags}\n')
     aliases = {root.as_uri() + "/": SAMPLE_ALIAS, gallery_dir.as_uri() + "/": GALLERY_ALIAS}
-    return index.as_uri(), aliases
+    return index.as_uri(), aliases, [root]

@@ -21,8 +21,8 @@ RETRY_TIMES = 2
 REDIRECT_MAX_TIMES = 5
 DOWNLOAD_WARNSIZE = 0
 DOWNLOADER_MIDDLEWARES = {
-    # Before everything else, so no disallowed scheme reaches robots.txt or a download handler.
-    "scraper.middlewares.SchemeGuardMiddleware": 50,
+    # Before everything else, so nothing the policy refuses reaches robots.txt or a download handler.
+    "scraper.middlewares.FetchGuardMiddleware": 50,
 }
 
 # https://docs.scrapy.org/en/latest/topics/media-pipeline.html (FILES_STORE is set per run)

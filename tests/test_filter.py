@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -83,7 +84,8 @@ def test_every_input_gets_the_expected_verdict(tmp_path):
     assert rows["rotated.jpg"]["height"] == "120"
     assert all((out / split).is_dir() for split in ("train", "val", "test"))  # even if empty
     written = sorted(p.name for p in out.glob("*/*.png"))
-    assert written == sorted(f"{Path(n).stem}.png" for n in kept)
+    # good.jpg, good.png and good.webp share a stem: the PNG keeps it, the others add theirs.
+    assert written == sorted(f"{n}.png" if n in ("good.jpg", "good.webp") else f"{Path(n).stem}.png" for n in kept)
     for p in out.glob("*/*.png"):
         assert Image.open(p).mode == "RGB"
     assert summary["inputs"] == len(expected)
@@ -127,3 +129,25 @@ def test_split_fractions_are_respected(fraction):
     keys = [hashlib.sha1(str(i).encode()).hexdigest() for i in range(1000)]
     share = sum(split_of(k, 0.0, fraction) == "test" for k in keys) / len(keys)
     assert abs(share - fraction) < 0.05
+
+
+def test_inputs_sharing_a_stem_are_both_kept(tmp_path):
+    raw = tmp_path / "raw" / "images"
+    raw.mkdir(parents=True)
+    Image.fromarray(distinct_photo(96, 128, 1)).save(raw / "x.png")
+    Image.fromarray(distinct_photo(96, 128, 2)).save(raw / "x.bmp")
+    rows, summary, out = run_filter(tmp_path, tmp_path / "raw", val_fraction=0.0, test_fraction=0.0)
+    assert summary["kept"] == 2
+    assert sorted(p.name for p in out.glob("*/*.png")) == ["x.bmp.png", "x.png"]
+
+
+def test_a_file_name_that_is_not_utf8_is_reported(tmp_path):
+    raw = tmp_path / "raw" / "images"
+    raw.mkdir(parents=True)
+    name = os.fsdecode(b"caf\xe9.png")  # Latin-1 bytes: not valid UTF-8
+    Image.fromarray(distinct_photo(96, 128, 3)).save(raw / name)
+    (raw / "ok.png").write_bytes((raw / name).read_bytes()[:100])
+    rows, summary, out = run_filter(tmp_path, tmp_path / "raw")
+    assert set(rows) == {"caf\\xe9.png", "ok.png"}
+    assert rows["caf\\xe9.png"]["verdict"] == "kept"
+    assert summary["kept"] == 1

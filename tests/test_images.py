@@ -67,3 +67,39 @@ def test_save_png_is_deterministic_and_atomic(tmp_path, rgb_64):
     assert (tmp_path / "a" / "x.png").read_bytes() == (tmp_path / "b" / "x.png").read_bytes()
     assert np.array_equal(load_rgb(tmp_path / "a" / "x.png"), rgb_64)
     assert list_images(tmp_path / "a") == [tmp_path / "a" / "x.png"]  # no partial file left
+
+
+EPS = b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 10 10\nnewpath 0 0 moveto 10 10 lineto stroke\n%%EOF\n"
+
+
+def test_only_allowed_formats_are_ever_decoded(tmp_path, monkeypatch):
+    """A `.jpg` that is really EPS must not reach Pillow's EPS plugin (Ghostscript)."""
+    from PIL import EpsImagePlugin
+
+    opened = []
+    monkeypatch.setattr(EpsImagePlugin.EpsImageFile, "_open", lambda self: opened.append(self))
+    (tmp_path / "photo.jpg").write_bytes(EPS)
+    with pytest.raises(BadImage) as e:
+        decode(tmp_path / "photo.jpg")
+    assert e.value.reason == "not_image"
+    assert "not an image in an allowed format (JPEG, PNG, WEBP, GIF, BMP, TIFF)" in str(e.value)
+    assert opened == []
+
+
+def test_the_scraper_uses_the_same_allow_list():
+    from scraper.pipelines import Rejected, inspect_image
+
+    with pytest.raises(Rejected, match="not an image"):
+        inspect_image(EPS, 10**6, 1, 1)
+
+
+def test_bad_image_reasons_are_codes(tmp_path):
+    from tests.helpers import bomb_png, encoded
+
+    (tmp_path / "bomb.png").write_bytes(bomb_png())
+    whole = encoded(photo_like(64, 64), "PNG")
+    (tmp_path / "cut.png").write_bytes(whole[: len(whole) // 2])
+    for name, reason in [("bomb.png", "bomb"), ("cut.png", "undecodable"), ("none.png", "missing")]:
+        with pytest.raises(BadImage) as e:
+            decode(tmp_path / name)
+        assert e.value.reason == reason, name

@@ -57,3 +57,28 @@ def test_missing_model_is_a_clear_error(tmp_path):
     proc = python("-m", "pipeline.testsets", str(tmp_path), "--model", str(tmp_path / "none.keras"), check=False)
     assert proc.returncode == 2
     assert "none.keras: no such model" in proc.stderr
+
+
+def test_files_that_cannot_be_scored_are_listed_and_the_rest_scored(tmp_path, model_path):
+    from tests.helpers import bomb_png, encoded
+
+    folder = tmp_path / "set"
+    folder.mkdir()
+    Image.fromarray(photo_like(40, 44, 1)).save(folder / "good.png")
+    whole = encoded(photo_like(64, 64, 2), "JPEG")
+    (folder / "truncated.jpg").write_bytes(whole[: len(whole) // 2])
+    (folder / "bomb.png").write_bytes(bomb_png(10_000, 7_000))  # 70 MP declared
+    Image.fromarray(photo_like(1, 1, 3)).save(folder / "dot.png")
+    Image.fromarray(photo_like(7, 7, 4)).save(folder / "tiny.png")
+    out = tmp_path / "s.json"
+    proc = python("-m", "pipeline.testsets", str(folder), "--model", str(model_path), "--json", str(out),
+                  check=False)
+    assert proc.returncode == 1
+    assert json.loads(out.read_text())["set"]["images"] == 1
+    err = proc.stderr
+    assert f"skipped {folder / 'truncated.jpg'}: cannot decode" in err
+    assert f"skipped {folder / 'bomb.png'}: 10000x7000 = 70000000 pixels exceeds the cap" in err
+    assert f"skipped {folder / 'dot.png'}: 1x1 is too small to score at x2" in err
+    assert f"skipped {folder / 'tiny.png'}: 7x7 is too small to score at x2" in err
+    assert "4 file(s) skipped" in err
+    assert "Traceback" not in err

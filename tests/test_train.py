@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import keras
 import numpy as np
@@ -141,3 +142,19 @@ def test_the_stage_stopped_midway_resumes_to_the_same_model_file(tmp_path, crop_
     assert (tmp_path / "resumed" / "model.keras").read_bytes() == (tmp_path / "whole" / "model.keras").read_bytes()
     live = "metrics.json"
     assert (tmp_path / "resumed-live" / live).read_text() == (tmp_path / "whole-live" / live).read_text()
+
+
+def test_a_checkpoint_write_killed_midway_keeps_the_last_good_one(tmp_path, photo_crops, tf_ready, monkeypatch):
+    _, state = fit(tmp_path, photo_crops, stop_after=1)
+    best = tmp_path / "checkpoint" / "best.weights.h5"
+    good = best.read_bytes()
+
+    def dies_midway(self, path, *args, **kwargs):
+        Path(path).write_bytes(b"half a file")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(keras.Model, "save_weights", dies_midway)
+    with pytest.raises(KeyboardInterrupt):
+        Checkpoint(tmp_path / "checkpoint", "fp").save(keras.Sequential([keras.Input((2,))]), state, improved=True)
+    assert best.read_bytes() == good
+    assert not list((tmp_path / "checkpoint").glob(".*partial*"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from PIL import Image, ImageCms
 
 from tests.helpers import photo_like, python
@@ -91,3 +92,69 @@ def test_python_api_takes_and_returns_pil_images(model_path):
     assert (gray.size, gray.mode) == ((26, 18), "L")
     cmyk = up.upscale(Image.fromarray(photo_like(9, 13)).convert("CMYK"))
     assert (cmyk.size, cmyk.mode) == ((26, 18), "RGB")
+
+
+def test_outputs_are_planned_before_anything_is_written(tmp_path, model_path):
+    folder = tmp_path / "dir"
+    folder.mkdir()
+    Image.fromarray(photo_like(12, 10, 1)).save(folder / "x.jpg")
+    Image.fromarray(photo_like(12, 10, 2)).save(folder / "x.png")
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+    proc = python("-m", "pipeline.upscale", str(folder), "--out", str(folder), "--model", str(model_path),
+                  check=False)
+    assert proc.returncode == 2
+    assert f"{folder / 'x.png'} is an input" in proc.stderr
+    assert "nothing was written" in proc.stderr
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
+
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    Image.fromarray(photo_like(12, 10, 3)).save(tmp_path / "a" / "x.jpg")
+    Image.fromarray(photo_like(12, 10, 4)).save(tmp_path / "b" / "x.jpg")
+    proc = python("-m", "pipeline.upscale", str(tmp_path / "a" / "x.jpg"), str(tmp_path / "b" / "x.jpg"),
+                  "--out", str(tmp_path / "o"), "--model", str(model_path), check=False)
+    assert proc.returncode == 2
+    assert f"would all be written to {tmp_path / 'o' / 'x.png'}" in proc.stderr
+    assert not (tmp_path / "o").exists()
+
+
+def test_an_existing_output_is_replaced_only_with_overwrite(tmp_path, model_path):
+    src = tmp_path / "p.jpg"
+    Image.fromarray(photo_like(12, 10)).save(src)
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "p.png").write_text("an older file")
+    args = ["-m", "pipeline.upscale", str(src), "--out", str(tmp_path / "out"), "--model", str(model_path)]
+    proc = python(*args, check=False)
+    assert proc.returncode == 2
+    assert "exists; pass --overwrite to replace it" in proc.stderr
+    assert (tmp_path / "out" / "p.png").read_text() == "an older file"
+    python(*args, "--overwrite")
+    assert Image.open(tmp_path / "out" / "p.png").size == (20, 24)
+
+
+def test_a_hard_link_to_an_input_is_still_the_input(tmp_path, model_path):
+    src = tmp_path / "p.png"
+    Image.fromarray(photo_like(12, 10)).save(src)
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "p.png").hardlink_to(src)
+    proc = python("-m", "pipeline.upscale", str(src), "--out", str(tmp_path / "out"), "--model", str(model_path),
+                  "--overwrite", check=False)
+    assert proc.returncode == 2
+    assert "is an input" in proc.stderr
+    assert Image.open(src).size == (10, 12)
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--out", "{src}"], "is a file; give a folder"),
+    (["--out", "{tmp}/o", "--tile", "16", "--overlap", "-3"], "--overlap -3: must be at least 0"),
+    (["--out", "{tmp}/o", "--tile", "-1"], "--tile -1: must be at least 0"),
+])
+def test_argument_errors_are_stated_before_any_work(tmp_path, model_path, args, message):
+    src = tmp_path / "photo.jpg"
+    Image.fromarray(photo_like(12, 10)).save(src)
+    args = [a.format(src=src, tmp=tmp_path) for a in args]
+    proc = python("-m", "pipeline.upscale", str(src), *args, "--model", str(model_path), check=False)
+    assert proc.returncode == 2
+    assert message in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert Image.open(src).size == (10, 12)

@@ -1,26 +1,32 @@
 """One spider for every source: the built-in sample gallery, site crawls and keyword search.
 
 The spider only finds image URLs; downloading and checking them is the files pipeline's
-job. Every URL it refuses (wrong scheme, failed page, bad search answer) is recorded
-with a reason in `self.rejections`, which the pipeline writes to the crawl report.
+job. Every URL it refuses (what the fetch policy forbids, failed page, bad search answer)
+is recorded with a reason in `self.rejections`, which the pipeline writes to the report.
+Each request carries its source's name in meta["source"], and whatever a response links
+inherits it: the fetch policy (scraper/policy.py) is per source.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator, Iterator
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 from urllib.parse import urlencode, urlparse
+from urllib.request import url2pathname
 
 import scrapy
+from pydantic import BaseModel, ValidationError, field_validator
 from scrapy.http import Response, TextResponse
+from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from pipeline.images import IMAGE_SUFFIXES
 from scraper.items import PhotoItem
+from scraper.policy import FetchPolicy, Source, file_source, web_source
 from scraper.rejections import Rejections, failure_reason, original_url
 
 SEARCH_PAGE_SIZE = 50
+SEARCH = "search"  # the source name of every keyword-search request
 
 
 def largest_srcset_candidate(srcset: str) -> str | None:
@@ -50,24 +56,61 @@ def host_allowed(url: str, domains: frozenset[str]) -> bool:
     return any(host == d or host.endswith("." + d) for d in domains)
 
 
+class OpenverseHit(BaseModel):
+    """One search hit; the answer is untrusted, so text fields that are not text are dropped
+    (never stored as a Python repr) and a hit without a string `url` is refused."""
+
+    url: str
+    foreign_landing_url: str = ""
+    license: str = ""
+    license_version: str = ""
+    creator: str = ""
+    title: str = ""
+
+    @field_validator("foreign_landing_url", "license", "license_version", "creator", "title", mode="before")
+    @classmethod
+    def _text_or_empty(cls, value: object) -> str:
+        return value.strip() if isinstance(value, str) else ""
+
+
+class OpenverseAnswer(BaseModel):
+    results: list[object]
+    page_count: int | None = None
+
+    @field_validator("page_count", mode="before")
+    @classmethod
+    def _count_or_none(cls, value: object) -> int | None:
+        return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
 class PhotoSpider(scrapy.Spider):
     name = "photos"
 
     def __init__(self, start_urls: list[str], queries: list[str], search_api: str,
                  licenses: list[str], allowed_domains: list[str], max_depth: int,
-                 max_images: int, max_pages: int, **kwargs) -> None:
+                 max_images: int, max_pages: int, max_file_bytes: int,
+                 file_roots: dict[str, list[Path]] | None = None, **kwargs) -> None:
+        """`file_roots` adds folders a file:// start URL may read beyond its own (the sample
+        gallery page lives in a temp folder and links images in the libraries' folders)."""
         super().__init__(**kwargs)
-        self.page_urls = list(start_urls)
         self.queries = list(queries)
         self.search_api = search_api
         self.licenses = list(licenses)
         self.max_depth = max_depth
         self.max_images = max_images
         self.max_pages = max_pages
-        used = self.page_urls + ([search_api] if queries else [])
-        self.allowed_schemes = frozenset(urlparse(u).scheme for u in used)
+        self.starts: list[tuple[str, Source]] = []
+        for i, url in enumerate(start_urls):
+            if urlparse(url).scheme == "file":
+                own = Path(url2pathname(urlparse(url).path)).parent
+                source = file_source(f"start{i}", [own, *(file_roots or {}).get(url, [])])
+            else:
+                source = web_source(f"start{i}")
+            self.starts.append((url, source))
+        sources = [s for _, s in self.starts] + [web_source(SEARCH)]
+        self.policy = FetchPolicy(sources, list(start_urls) + ([search_api] if queries else []), max_file_bytes)
         self.link_domains = frozenset(d.lower() for d in allowed_domains) or frozenset(
-            (urlparse(u).hostname or "").lower() for u in self.page_urls)
+            (urlparse(u).hostname or "").lower() for u in start_urls)
         self.rejections = Rejections()
         self.pages_requested = 0
         self.pages_seen: set[str] = set()
@@ -75,7 +118,7 @@ class PhotoSpider(scrapy.Spider):
 
     # Requests ---------------------------------------------------------------------------
 
-    def _page_request(self, url: str, callback, **cb_kwargs) -> scrapy.Request | None:
+    def _page_request(self, url: str, source: str, callback, **cb_kwargs) -> scrapy.Request | None:
         if url in self.pages_seen:
             return None
         self.pages_seen.add(url)
@@ -86,14 +129,14 @@ class PhotoSpider(scrapy.Spider):
         # dont_filter: pages are deduplicated above; Scrapy's duplicate filter would also
         # drop the second hop of a redirect loop silently, hiding it from the report.
         return scrapy.Request(url, callback=callback, errback=self.page_failed, cb_kwargs=cb_kwargs,
-                              dont_filter=True)
+                              meta={"source": source}, dont_filter=True)
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
-        for url in self.page_urls:
-            if request := self._page_request(url, self.parse_page, depth=0):
+        for url, source in self.starts:
+            if request := self._page_request(url, source.name, self.parse_page, depth=0):
                 yield request
         for query in self.queries:
-            if request := self._page_request(self.search_url(query, 1), self.parse_search,
+            if request := self._page_request(self.search_url(query, 1), SEARCH, self.parse_search,
                                              query=query, page=1):
                 yield request
 
@@ -105,22 +148,25 @@ class PhotoSpider(scrapy.Spider):
         return f"{self.search_api}?{urlencode(args)}"
 
     def page_failed(self, failure: Failure) -> None:
-        self.rejections.add(original_url(failure.request), failure_reason(failure))
+        why = None
+        if isinstance(failure.value, HttpError):
+            why = self.policy.refuse_redirect(failure.value.response, failure.request.meta.get("source"))
+        self.rejections.add(original_url(failure.request), why or failure_reason(failure))
 
     # Candidate URLs ---------------------------------------------------------------------
 
-    def _usable(self, url: str) -> bool:
-        scheme = urlparse(url).scheme
-        if scheme not in self.allowed_schemes:
-            self.rejections.add(url, f"blocked scheme {scheme or 'none'}")
+    def _usable(self, url: str, source: str) -> bool:
+        """Whether the policy lets `source` fetch `url` (the host check follows at download)."""
+        if why := self.policy.refuse(url, source):
+            self.rejections.add(url, why)
             return False
         return True
 
-    def _take_images(self, urls: Iterator[str]) -> list[str]:
-        """Deduplicated, scheme-checked image URLs, up to the run's image cap."""
+    def _take_images(self, urls: Iterator[str], source: str) -> list[str]:
+        """Deduplicated, policy-checked image URLs, up to the run's image cap."""
         taken = []
         for url in urls:
-            if url in self.images_seen or not self._usable(url):
+            if url in self.images_seen or not self._usable(url, source):
                 continue
             if len(self.images_seen) >= self.max_images:
                 self.rejections.add(url, "max_images reached")
@@ -132,6 +178,7 @@ class PhotoSpider(scrapy.Spider):
     # Parsers ----------------------------------------------------------------------------
 
     def parse_page(self, response: Response, depth: int):
+        source = response.meta["source"]
         if not isinstance(response, TextResponse):
             self.rejections.add(response.url, "page is not html")
             return
@@ -145,46 +192,47 @@ class PhotoSpider(scrapy.Spider):
         for href in response.css("a::attr(href)").getall():
             (images if looks_like_image(href) else links).append(href)
 
-        found = self._take_images(response.urljoin(u.strip()) for u in images if u.strip())
+        found = self._take_images((response.urljoin(u.strip()) for u in images if u.strip()), source)
         if found:
             # A page-wide licence, if the page declares one the standard way (rel="license").
             license_ = response.css('link[rel~="license"]::attr(href), a[rel~="license"]::attr(href)').get("")
-            yield PhotoItem(page_url=response.url, file_urls=found, license=license_.strip())
+            yield PhotoItem(page_url=response.url, file_urls=found, source=source, license=license_.strip())
         if depth >= self.max_depth:
             return
         for href in links:
             url = response.urljoin(href.strip()).split("#", 1)[0]
-            if not url or not self._usable(url):
+            if not url or not self._usable(url, source):
                 continue
             if not host_allowed(url, self.link_domains):
                 continue  # offsite links are expected on any page: not a rejection
-            if request := self._page_request(url, self.parse_page, depth=depth + 1):
+            if request := self._page_request(url, source, self.parse_page, depth=depth + 1):
                 yield request
 
     def parse_search(self, response: Response, query: str, page: int):
         try:
-            data = json.loads(response.text)
-            results = data["results"]
-        except (ValueError, KeyError, TypeError, AttributeError):
+            answer = OpenverseAnswer.model_validate_json(response.body)
+        except ValidationError:
             self.rejections.add(response.url, "search answer is not the expected JSON")
             return
-        for hit in results:
-            if not isinstance(hit, dict) or not isinstance(hit.get("url"), str):
+        for raw in answer.results:
+            try:
+                hit = OpenverseHit.model_validate(raw)
+            except ValidationError:
                 self.rejections.add(response.url, "search hit without an image url")
                 continue
-            found = self._take_images(iter([hit["url"]]))
+            found = self._take_images(iter([hit.url]), SEARCH)
             if not found:
                 continue
-            license_ = " ".join(str(hit.get(k) or "") for k in ("license", "license_version")).strip()
             yield PhotoItem(
-                page_url=str(hit.get("foreign_landing_url") or response.url),
+                page_url=hit.foreign_landing_url or response.url,
                 file_urls=found,
-                license=license_,
-                creator=str(hit.get("creator") or ""),
-                title=str(hit.get("title") or ""),
+                source=SEARCH,
+                license=f"{hit.license} {hit.license_version}".strip(),
+                creator=hit.creator,
+                title=hit.title,
             )
-        page_count = data.get("page_count") if isinstance(data, dict) else None
-        more = isinstance(page_count, int) and page < page_count and len(self.images_seen) < self.max_images
-        if more and (request := self._page_request(self.search_url(query, page + 1), self.parse_search,
-                                                   query=query, page=page + 1)):
+        more = answer.page_count is not None and page < answer.page_count
+        if more and len(self.images_seen) < self.max_images and (
+                request := self._page_request(self.search_url(query, page + 1), SEARCH, self.parse_search,
+                                              query=query, page=page + 1)):
             yield request
