@@ -15,25 +15,29 @@ import numpy as np
 
 from pipeline.checkpoint import Checkpoint
 from pipeline.inference import predict
-from pipeline.metrics import luma, psnr, shave
+from pipeline.metrics import psnr_y
 from pipeline.outputs import reset_folder
+from pipeline.recipe import averaged_weights
 
 log = logging.getLogger(__name__)
 
 
-def val_psnr_y(model: keras.Model, lr: np.ndarray, hr: np.ndarray, scale: int) -> float:
-    """Mean Y-PSNR over the validation images (same protocol as `evaluate`)."""
-    sr = predict(model, lr)
-    return float(np.mean([psnr(shave(luma(a), scale), shave(luma(b), scale)) for a, b in zip(sr, hr, strict=True)]))
+def val_psnr_y(model: keras.Model, lr: list[np.ndarray], hr: list[np.ndarray], scale: int) -> float:
+    """Mean Y-PSNR over the validation images, each whole (the protocol of `evaluate`)."""
+    return float(np.mean([psnr_y(predict(model, a[None])[0], b, scale) for a, b in zip(lr, hr, strict=True)]))
 
 
 class ValidationPSNR(keras.callbacks.Callback):
-    def __init__(self, lr: np.ndarray, hr: np.ndarray, scale: int) -> None:
+    """Scores the weights that would be kept (the moving average when train.ema_decay is
+    on), loaded into `shadow`, a second model of the same architecture."""
+
+    def __init__(self, lr: list[np.ndarray], hr: list[np.ndarray], scale: int, shadow: keras.Model) -> None:
         super().__init__()
-        self.lr, self.hr, self.scale = lr, hr, scale
+        self.lr, self.hr, self.scale, self.shadow = lr, hr, scale, shadow
 
     def on_epoch_end(self, epoch, logs=None):
-        logs["val_psnr_y"] = val_psnr_y(self.model, self.lr, self.hr, self.scale)
+        self.shadow.set_weights(averaged_weights(self.model))
+        logs["val_psnr_y"] = val_psnr_y(self.shadow, self.lr, self.hr, self.scale)
 
 
 class LearningRate(keras.callbacks.Callback):
@@ -61,13 +65,16 @@ class History(keras.callbacks.Callback):
 
 
 class CheckpointSaver(keras.callbacks.Callback):
-    def __init__(self, checkpoint: Checkpoint, state: dict) -> None:
+    """The training model (to resume) and, when it improved, the validated weights in
+    `shadow` (ValidationPSNR loaded them) as the best so far."""
+
+    def __init__(self, checkpoint: Checkpoint, state: dict, shadow: keras.Model) -> None:
         super().__init__()
-        self.checkpoint, self.state = checkpoint, state
+        self.checkpoint, self.state, self.shadow = checkpoint, state, shadow
 
     def on_epoch_end(self, epoch, logs=None):
         improved = self.state["best"]["epoch"] == epoch + 1  # History ran first
-        self.checkpoint.save(self.model, self.state, improved)
+        self.checkpoint.save(self.model, self.state, self.shadow if improved else None)
 
 
 def write_dvclive(history: list[dict], best: dict, folder: Path) -> None:

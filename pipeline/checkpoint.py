@@ -23,13 +23,14 @@ from pipeline.params import Base, Model, Train
 log = logging.getLogger(__name__)
 
 
-def fingerprint(base: Base, m: Model, t: Train, arrays: list[np.ndarray]) -> str:
+def fingerprint(base: Base, m: Model, t: Train, arrays: list[np.ndarray] | list[list[np.ndarray]]) -> str:
     """What a checkpoint must match to be resumed: params, data, the training code (every
     project module `pipeline.train` imports) and the library versions. A checkpoint made
     by other code must not come back: DVC reruns train when that code changes."""
     h = hashlib.sha256(json.dumps([x.model_dump(mode="json") for x in (base, m, t)], sort_keys=True).encode())
     for a in arrays:
-        h.update(a.tobytes())
+        for part in a if isinstance(a, list) else [a]:
+            h.update(f"{part.shape}".encode() + part.tobytes())
     for path in local_sources("pipeline.train"):
         h.update((ROOT / path).read_bytes())
     h.update(f"tensorflow {tf.__version__} keras {keras.__version__}".encode())
@@ -58,11 +59,12 @@ class Checkpoint:
     def load_best_into(self, model: keras.Model) -> None:
         model.load_weights(self.folder / "best.weights.h5")
 
-    def save(self, model: keras.Model, state: dict, improved: bool) -> None:
-        """Each file replaced atomically (a kill leaves the old one), state.json last."""
+    def save(self, model: keras.Model, state: dict, best: keras.Model | None) -> None:
+        """The training `model` (weights and optimizer) and, if given, the `best` weights so
+        far; each file replaced atomically (a kill leaves the old one), state.json last."""
         with atomic_path(self.folder / "last.keras", suffix=".keras") as tmp:
             model.save(tmp)
-        if improved:
+        if best is not None:
             with atomic_path(self.folder / "best.weights.h5", suffix=".weights.h5") as tmp:
-                model.save_weights(tmp)
+                best.save_weights(tmp)
         write_json({**state, "fingerprint": self.fp}, self.state_file)

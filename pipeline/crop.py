@@ -1,13 +1,16 @@
-"""Stage `crop`: cut HR training crops from the filtered photos.
+"""Stage `crop`: the HR images training and scoring use, cut from the filtered photos.
 
     python -m pipeline.crop data/filtered data/hr
 
-Modes (crop.mode):
+Modes (crop.mode), for the training images:
+- whole:  the image itself (cut to a multiple of base.scale); training draws patches anywhere;
 - tiles:  every `side` x `side` crop on a `stride` grid, at most `max_per_image`, evenly spread;
 - center: one crop from the middle;
 - seed:   resize the shorter side to `side`, then one seeded random crop (the 2019
           project's 600x600 recipe).
-Outputs keep the split: data/hr/<split>/<stem>_<k>.png, each exactly side x side.
+Crops go to data/hr/train/<stem>_<k>.png, each exactly side x side; whole images, and
+validation and test images always, go to data/hr/<split>/<name>, cut to a multiple of
+base.scale, so they are scored like the literature's test sets.
 """
 
 from __future__ import annotations
@@ -19,11 +22,11 @@ import numpy as np
 
 from pipeline.cli import stage_params, stage_parser
 from pipeline.images import load_rgb, save_png
-from pipeline.outputs import split_jobs
 from pipeline.parallel import map_ordered
 from pipeline.params import Crop
 from pipeline.randomness import rng_for
-from pipeline.resize import pillow_resize
+from pipeline.resize import modcrop, pillow_resize
+from pipeline.splits import split_jobs
 
 
 def tile_origins(h: int, w: int, size: int, stride: int, limit: int) -> list[tuple[int, int]]:
@@ -37,6 +40,8 @@ def tile_origins(h: int, w: int, size: int, stride: int, limit: int) -> list[tup
 
 def crops(img: np.ndarray, p: Crop, rng: np.random.Generator) -> list[np.ndarray]:
     h, w = img.shape[:2]
+    if p.mode == "whole":
+        return [img]
     if min(h, w) < p.side:
         raise ValueError(f"{w}x{h} is smaller than crop.side={p.side}")
     if p.mode == "tiles":
@@ -51,9 +56,15 @@ def crops(img: np.ndarray, p: Crop, rng: np.random.Generator) -> list[np.ndarray
     return [img[y:y + p.side, x:x + p.side]]
 
 
-def crop_file(job: tuple[Path, Path], p: Crop, seed: int) -> int:
+def crop_file(job: tuple[Path, Path], p: Crop, seed: int, scale: int) -> int:
+    """Training images become crops; validation and test images stay whole (cut to a
+    multiple of the scale), so they are scored like the literature's test sets."""
     src, dst_dir = job
-    pieces = crops(load_rgb(src), p, rng_for(seed, src.name))
+    img = load_rgb(src)
+    if dst_dir.name != "train" or p.mode == "whole":
+        save_png(np.ascontiguousarray(modcrop(img, scale)), dst_dir / src.name)
+        return 1
+    pieces = crops(img, p, rng_for(seed, src.name))
     for k, piece in enumerate(pieces):
         save_png(np.ascontiguousarray(piece), dst_dir / f"{src.stem}_{k:03d}.png")
     return len(pieces)
@@ -66,9 +77,12 @@ def main() -> None:
     args = parser.parse_args()
     params = stage_params(args)
     jobs = split_jobs(args.src, args.out)
-    work = functools.partial(crop_file, p=params.crop, seed=params.base.seed)
+    work = functools.partial(crop_file, p=params.crop, seed=params.base.seed, scale=params.base.scale)
     counts = list(map_ordered(work, jobs, args.jobs, "crop"))
-    print(f"crop: {sum(counts)} crops of {params.crop.side}px from {len(jobs)} images into {args.out}")
+    train = sum(c for c, (_, dst) in zip(counts, jobs, strict=True) if dst.name == "train")
+    kind = "whole images" if params.crop.mode == "whole" else f"{params.crop.mode} crops of {params.crop.side}px"
+    print(f"crop: {train} training {kind} and {sum(counts) - train} whole validation/test images "
+          f"from {len(jobs)} images into {args.out}")
 
 
 if __name__ == "__main__":

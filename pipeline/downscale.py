@@ -18,11 +18,11 @@ from PIL import Image, ImageFilter
 
 from pipeline.cli import stage_params, stage_parser
 from pipeline.images import load_rgb, save_png
-from pipeline.outputs import split_jobs
 from pipeline.parallel import map_ordered
 from pipeline.params import Downscale
 from pipeline.randomness import rng_for
 from pipeline.resize import downscale
+from pipeline.splits import split_jobs
 
 
 def degrade(hr: np.ndarray, scale: int, p: Downscale, rng: np.random.Generator) -> np.ndarray:

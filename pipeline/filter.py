@@ -19,9 +19,10 @@ from PIL import Image
 
 from pipeline.cli import stage_params, stage_parser
 from pipeline.images import BadImage, composite_on_white, decode, list_images, save_png
-from pipeline.outputs import SPLIT_PNGS, SPLITS, reset_folder, unique_names, write_json
+from pipeline.outputs import reset_folder, unique_names, write_json
 from pipeline.parallel import map_ordered
 from pipeline.params import Filter
+from pipeline.splits import SPLIT_PNGS, SPLITS
 from pipeline.tables import write_table
 
 REPORT_FIELDS = ["file", "verdict", "reason", "detail", "split", "width", "height",
@@ -72,7 +73,7 @@ def split_of(key: str, val_fraction: float, test_fraction: float) -> str:
     return "val" if u < test_fraction + val_fraction else "train"
 
 
-def assess(job: tuple[Path, str], p: Filter, min_side: int, out: Path) -> Verdict:
+def assess(job: tuple[Path, str], p: Filter, out: Path) -> Verdict:
     """Decide on one (file, output name); a kept image is written to out/<split>/<name>."""
     src, out_name = job
     v = Verdict(file=src.name)
@@ -90,8 +91,8 @@ def assess(job: tuple[Path, str], p: Filter, min_side: int, out: Path) -> Verdic
         if p.alpha == "reject":
             return v.reject("alpha", "has transparency and filter.alpha=reject")
         rgb = composite_on_white(rgb, d.alpha)
-    if min(v.width, v.height) < min_side:
-        return v.reject("too_small", f"{v.width}x{v.height} has a side below crop.side={min_side}")
+    if min(v.width, v.height) < p.min_side:
+        return v.reject("too_small", f"{v.width}x{v.height} has a side below filter.min_side={p.min_side}")
     v.sharpness = round(sharpness(rgb), 3)
     if v.sharpness < p.min_detail:
         return v.reject("low_detail", f"sharpness {v.sharpness} below filter.min_detail={p.min_detail}")
@@ -148,7 +149,7 @@ def main() -> None:
     for split in SPLITS:
         (args.out / split).mkdir()  # present even when empty
     names = unique_names(sources, ".png")  # x.png and x.bmp must not both become x.png
-    work = functools.partial(assess, p=params.filter, min_side=params.crop.side, out=args.out)
+    work = functools.partial(assess, p=params.filter, out=args.out)
     verdicts = list(map_ordered(work, [(src, names[src]) for src in sources], args.jobs, "filter"))
     out_names = {src.name: names[src] for src in sources}
     for v in drop_duplicates(verdicts, params.filter.dedupe_distance):

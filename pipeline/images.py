@@ -35,9 +35,10 @@ class BadImage(ValueError):
     """A file that cannot be used as an image. `reason` is a code callers can act on:
     missing, not_image, bomb or undecodable; the message starts with the source."""
 
-    def __init__(self, source: object, reason: str, detail: str) -> None:
+    def __init__(self, source: object, reason: str, detail: str, size: tuple[int, int] | None = None) -> None:
         super().__init__(f"{source}: {detail}")
         self.source, self.reason, self.detail = source, reason, detail
+        self.size = size  # (width, height) where the header told it (a bomb)
 
 
 @contextlib.contextmanager
@@ -56,7 +57,7 @@ def open_image(source: Path | str | bytes, max_pixels: int = DEFAULT_MAX_PIXELS,
                 width, height = img.size
                 if width * height > max_pixels:
                     raise BadImage(name, "bomb", f"{width}x{height} = {width * height} pixels exceeds "
-                                                 f"the cap of {max_pixels} (decompression bomb?)")
+                                                 f"the cap of {max_pixels} (decompression bomb?)", (width, height))
                 yield img
     except BadImage:
         raise
@@ -97,9 +98,10 @@ def _to_8bit(img: Image.Image) -> Image.Image:
     return img
 
 
-def decode(path: Path | str, max_pixels: int = DEFAULT_MAX_PIXELS) -> Decoded:
-    """Fully decode `path` to RGB (+ alpha), refusing decompression bombs before decoding."""
-    with open_image(Path(path), max_pixels) as img:
+def decode(source: Path | str | bytes, max_pixels: int = DEFAULT_MAX_PIXELS, name: object = None) -> Decoded:
+    """Fully decode a file (or its bytes, named `name` in errors) to RGB (+ alpha),
+    refusing decompression bombs before decoding."""
+    with open_image(source if isinstance(source, bytes) else Path(source), max_pixels, name) as img:
         img.load()
         return from_pil(img)
 

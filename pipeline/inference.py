@@ -13,9 +13,11 @@ import numpy as np
 
 DEFAULT_MODEL = Path("models/model.keras")
 
-# LR pixels per tile side: large enough that the overlap's recomputation stays small,
-# small enough that a tile's activations fit in well under a gigabyte.
+# LR pixels per tile side, and tiles per model call: large enough that the overlap's
+# recomputation and the per-call overhead stay small, small enough that a batch's
+# activations fit in well under a gigabyte (benchmarks/upscale_bench.py measures them).
 DEFAULT_TILE = 256
+DEFAULT_BATCH = 4
 
 
 def load_model(path: Path = DEFAULT_MODEL):
@@ -41,22 +43,25 @@ def to_uint8(x: np.ndarray) -> np.ndarray:
     return np.clip(np.round(np.asarray(x, dtype=np.float32) * 255.0), 0, 255).astype(np.uint8)
 
 
-def predict_float(model, lr: np.ndarray, self_ensemble: bool = False) -> np.ndarray:
-    """SR of a uint8 batch (N, h, w, 3) -> float32 (N, H, W, 3) in about [0, 1]."""
-    x = to_float(lr)
+def run_model(run: Callable[[np.ndarray], object], x: np.ndarray, self_ensemble: bool = False) -> np.ndarray:
+    """`run` (the model on a float batch) as float32, averaged over the 8 flips/rotations
+    with `self_ensemble` (Lim et al. 2017): each transform undone after the model."""
     if not self_ensemble:
-        return np.asarray(model(x, training=False), dtype=np.float32)
-    # Mean over the 8 dihedral transforms (Lim et al. 2017): each undone after the model.
+        return np.asarray(run(x), dtype=np.float32)
     total = None
     for k in range(4):
         for flip in (False, True):
             t = np.rot90(x, k, axes=(1, 2))
-            t = t[:, :, ::-1] if flip else t
-            y = np.asarray(model(np.ascontiguousarray(t), training=False), dtype=np.float32)
-            y = y[:, :, ::-1] if flip else y
-            y = np.rot90(y, -k, axes=(1, 2))
+            t = np.ascontiguousarray(t[:, :, ::-1] if flip else t)
+            y = np.asarray(run(t), dtype=np.float32)
+            y = np.rot90(y[:, :, ::-1] if flip else y, -k, axes=(1, 2))
             total = y if total is None else total + y
     return total / 8.0
+
+
+def predict_float(model, lr: np.ndarray, self_ensemble: bool = False) -> np.ndarray:
+    """SR of a uint8 batch (N, h, w, 3) -> float32 (N, H, W, 3) in about [0, 1]."""
+    return run_model(lambda t: model(t, training=False), to_float(lr), self_ensemble)
 
 
 def predict(model, lr: np.ndarray, self_ensemble: bool = False, batch: int = 16) -> np.ndarray:
@@ -65,31 +70,67 @@ def predict(model, lr: np.ndarray, self_ensemble: bool = False, batch: int = 16)
     return np.concatenate(parts) if parts else np.zeros((0,), np.uint8)
 
 
-def tile_grid(length: int, tile: int) -> list[tuple[int, int]]:
-    return [(start, min(start + tile, length)) for start in range(0, length, tile)]
-
-
-def upscale_tiled(model, rgb: np.ndarray, scale: int, tile: int, overlap: int,
-                  self_ensemble: bool = False,
-                  progress: Callable[[int], None] | None = None) -> np.ndarray:
-    """SR of one (h, w, 3) uint8 image, `tile` LR pixels at a time.
-
-    Each tile is run with `overlap` pixels of real context on every side and only its
-    centre is kept, so with overlap >= the model's receptive radius the result equals
-    whole-image inference (up to float rounding) while memory stays bounded by the tile.
-    """
-    h, w = rgb.shape[:2]
-    if tile <= 0 or (h <= tile and w <= tile):
-        return to_uint8(predict_float(model, rgb[None], self_ensemble)[0])
-    out = np.empty((h * scale, w * scale, 3), np.uint8)
-    for y0, y1 in tile_grid(h, tile):
-        for x0, x1 in tile_grid(w, tile):
-            py0, px0 = max(0, y0 - overlap), max(0, x0 - overlap)
-            py1, px1 = min(h, y1 + overlap), min(w, x1 + overlap)
-            sr = predict_float(model, rgb[None, py0:py1, px0:px1], self_ensemble)[0]
-            oy, ox = (y0 - py0) * scale, (x0 - px0) * scale
-            out[y0 * scale:y1 * scale, x0 * scale:x1 * scale] = to_uint8(
-                sr[oy:oy + (y1 - y0) * scale, ox:ox + (x1 - x0) * scale])
-            if progress:
-                progress(1)
+def spans(length: int, tile: int, window: int, overlap: int) -> list[tuple[int, int, int]]:
+    """(start, end) of each tile along one axis, with the start of the window that computes
+    it: `overlap` pixels of real context on each side where the image has them. Windows are
+    all `window` long and inside the image: at the far edge the window slides back rather
+    than being padded, so every pixel sees the zero padding of the image's own border, like
+    whole-image inference, and never a padding of ours."""
+    out = []
+    for start in range(0, length, tile):
+        end = min(start + tile, length)
+        out.append((start, end, min(max(start - overlap, 0), length - window)))
     return out
+
+
+class TileEngine:
+    """SR of uint8 images of any size, in tiles, at the model's full speed.
+
+    The model runs as one compiled function on a fixed input shape: `batch` windows of
+    (tile + 2 * overlap) pixels a side, so TensorFlow traces it once per image shape class
+    (not per edge tile) and both cores work on several tiles per call. With overlap >= the
+    model's receptive radius the result equals whole-image inference within rounding, while
+    memory is bounded by the batch. `tile=0` runs each image whole.
+    """
+
+    def __init__(self, model, tile: int = DEFAULT_TILE, overlap: int | None = None, batch: int = DEFAULT_BATCH,
+                 self_ensemble: bool = False) -> None:
+        import tensorflow as tf
+
+        from pipeline.model import receptive_radius
+
+        self.model, self.scale = model, model_scale(model)
+        self.tile, self.batch, self.self_ensemble = tile, batch, self_ensemble
+        self.overlap = receptive_radius(model) if overlap is None else overlap
+        compiled = tf.function(lambda x: model(x, training=False), reduce_retracing=True)
+        self._run = lambda x: compiled(x).numpy()
+
+    def window(self, h: int, w: int) -> tuple[int, int]:
+        side = self.tile + 2 * self.overlap
+        return (h, w) if self.tile <= 0 else (min(side, h), min(side, w))
+
+    def tiles(self, h: int, w: int) -> int:
+        """How many tiles an h x w image takes (the unit of `upscale`'s progress)."""
+        return 1 if self.tile <= 0 else -(-h // self.tile) * -(-w // self.tile)
+
+    def upscale(self, rgb: np.ndarray, progress: Callable[[int], None] | None = None) -> np.ndarray:
+        """(h, w, 3) uint8 in, (h * scale, w * scale, 3) uint8 out. `progress(n)` is called
+        after every batch with the tiles it finished; an exception it raises (a cancelled
+        job) stops the work there."""
+        h, w = rgb.shape[:2]
+        s, (wh, ww) = self.scale, self.window(h, w)
+        tile = self.tile if self.tile > 0 else max(h, w)
+        jobs = [(ys, xs) for ys in spans(h, tile, wh, self.overlap) for xs in spans(w, tile, ww, self.overlap)]
+        out = np.empty((h * s, w * s, 3), np.uint8)
+        for first in range(0, len(jobs), self.batch):
+            chunk = jobs[first:first + self.batch]
+            x = np.zeros((self.batch if len(jobs) > 1 else 1, wh, ww, 3), np.float32)  # fixed shape
+            for i, ((_, _, wy), (_, _, wx)) in enumerate(chunk):
+                x[i] = rgb[wy:wy + wh, wx:wx + ww]
+            sr = run_model(self._run, x / np.float32(255.0), self.self_ensemble)
+            for i, ((y0, y1, wy), (x0, x1, wx)) in enumerate(chunk):
+                out[y0 * s:y1 * s, x0 * s:x1 * s] = to_uint8(
+                    sr[i, (y0 - wy) * s:(y1 - wy) * s, (x0 - wx) * s:(x1 - wx) * s])
+            if progress:
+                progress(len(chunk))
+        return out

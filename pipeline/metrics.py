@@ -65,13 +65,30 @@ def pixel_accuracy(pred: np.ndarray, truth: np.ndarray, tolerance: int) -> float
     return float(np.mean(close.all(axis=-1) if close.ndim == 3 else close))
 
 
+def is_gray(rgb: np.ndarray) -> bool:
+    """An RGB array whose three channels are equal: a grayscale photo stored as RGB."""
+    return bool(np.array_equal(rgb[..., 0], rgb[..., 1]) and np.array_equal(rgb[..., 0], rgb[..., 2]))
+
+
+def _y_pair(pred: np.ndarray, truth: np.ndarray, gray: bool | None) -> tuple[np.ndarray, np.ndarray]:
+    """Y of both images; a grayscale truth (`gray`, or by its channels when None) is scored
+    on its raw values, as the papers' MATLAB scripts do, not on a derived luma."""
+    gray = is_gray(truth) if gray is None else gray
+    return (luma(pred[..., 0]), luma(truth[..., 0])) if gray else (luma(pred), luma(truth))
+
+
+def psnr_y(pred: np.ndarray, truth: np.ndarray, scale: int, gray: bool | None = None) -> float:
+    """The literature's headline number: PSNR on the Y channel with `scale` pixels shaved."""
+    return psnr(*_y_pair(shave(pred, scale), shave(truth, scale), gray))
+
+
 def score(pred: np.ndarray, truth: np.ndarray, scale: int, tolerance: int,
-          gray: bool = False) -> dict[str, float]:
+          gray: bool | None = None) -> dict[str, float]:
     """All metrics for one uint8 RGB image pair of equal size, borders shaved by `scale`.
 
-    `gray`: the truth is a grayscale image stored as RGB; its Y is the raw gray value."""
+    `gray`: the truth is a grayscale image stored as RGB (None: tell by its channels)."""
     p, t = shave(pred, scale), shave(truth, scale)
-    yp, yt = (luma(p[..., 0]), luma(t[..., 0])) if gray else (luma(p), luma(t))
+    yp, yt = _y_pair(p, t, gray)
     return {
         "psnr_y": psnr(yp, yt),
         "psnr_rgb": psnr(p, t),

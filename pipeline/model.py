@@ -5,10 +5,10 @@ loads with a bare `keras.models.load_model(path)`, without this package. Inputs 
 RGB in [0, 1] of any size, shape (None, None, 3); outputs are `scale` times larger.
 
 - `edsr` (default): EDSR-style body (Lim et al. 2017): no batch norm, which hurts SR
-  by normalising away contrast, residual blocks whose branch is scaled down
-  (`residual_scale`) so deep stacks train stably, a sub-pixel upsampler working at LR
-  resolution, and a global skip from the bicubic-upsampled input, so the network only
-  learns the missing detail.
+  by normalising away contrast, residual blocks whose last conv starts at zero
+  (`zero_init`, so a deep stack starts as the identity and trains stably at full
+  `residual_scale`), a sub-pixel upsampler working at LR resolution, and a global skip
+  from the bicubic-upsampled input, so the network only learns the missing detail.
 - `original`: the 2019 project's network, kept to reproduce its result side by side:
   a 3-channel residual stream of `blocks` blocks (2 conv(filters, relu) then conv(3, 1x1)),
   nearest upsampling, 3 conv(filters, relu), conv(3, 1x1). Use blocks 9, filters 64.
@@ -32,15 +32,22 @@ from pipeline.resize import cubic
 
 # Every layer gets an explicit name: Keras's automatic names count the layers created
 # earlier in the process, so a resumed run would save a different model.keras.
-def conv(filters: int, kernel_size: int, name: str, activation: str | None = None) -> layers.Conv2D:
-    return layers.Conv2D(filters, kernel_size, padding="same", activation=activation, name=name)
+def conv(filters: int, kernel_size: int, name: str, activation: str | None = None,
+         kernel_initializer: str = "glorot_uniform") -> layers.Conv2D:
+    return layers.Conv2D(filters, kernel_size, padding="same", activation=activation, name=name,
+                         kernel_initializer=kernel_initializer)
 
 
-def residual_block(x, filters: int, kernel_size: int, convs: int, scale: float, name: str):
-    """x + scale * (conv -> relu -> ... -> conv)(x): relu between convs, none after the last."""
+def residual_block(x, filters: int, kernel_size: int, convs: int, scale: float, name: str, zero_init: bool = False):
+    """x + scale * (conv -> relu -> ... -> conv)(x): relu between convs, none after the last.
+
+    `zero_init` starts the last conv at zero, so the block starts as the identity and a deep
+    stack trains from the first step without the 0.1 scaling EDSR needed."""
     y = x
     for i in range(convs):
-        y = conv(filters, kernel_size, f"{name}_conv{i + 1}", "relu" if i < convs - 1 else None)(y)
+        last = i == convs - 1
+        y = conv(filters, kernel_size, f"{name}_conv{i + 1}", None if last else "relu",
+                 "zeros" if last and zero_init else "glorot_uniform")(y)
     if scale != 1.0:
         y = layers.Rescaling(scale, name=f"{name}_scale")(y)
     return layers.Add(name=f"{name}_add")([x, y])
@@ -93,7 +100,8 @@ def build_edsr(m: Model, scale: int) -> keras.Model:
     head = conv(m.filters, m.kernel_size, "head")(inputs)
     x = head
     for b in range(m.blocks):
-        x = residual_block(x, m.filters, m.kernel_size, m.convs_per_block, m.residual_scale, f"block{b + 1}")
+        x = residual_block(x, m.filters, m.kernel_size, m.convs_per_block, m.residual_scale, f"block{b + 1}",
+                           m.zero_init)
     x = conv(m.filters, m.kernel_size, "body_tail")(x)
     x = layers.Add(name="body_add")([x, head])
     # With a skip, the last layer starts at zero: the untrained model is exactly the

@@ -18,9 +18,6 @@ import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
-# Every stage from filter on keeps this layout: <folder>/<split>/<image>.png
-SPLITS = ("train", "val", "test")
-
 # mkstemp makes 0600 files; results get the permissions a plain open() would give them.
 _UMASK = os.umask(0o022)
 os.umask(_UMASK)
@@ -86,30 +83,6 @@ def reset_folder(path: Path, owns: Sequence[str], inputs: Iterable[Path] = ()) -
         shutil.rmtree(path)
     path.mkdir(parents=True)
     return path
-
-
-def split_images(folder: Path, split: str) -> list[Path]:
-    """The images of folder/<split>/, sorted; none if the split is missing. A split can be
-    empty (a small scrape) and DVC does not restore empty folders, so absence is normal."""
-    from pipeline.images import list_images
-
-    return list_images(folder / split) if (folder / split).is_dir() else []
-
-
-# What a folder of split images holds: reset_folder may delete these and nothing else.
-SPLIT_PNGS = tuple(f"{split}/*.png" for split in SPLITS)
-
-
-def split_jobs(src: Path, out: Path) -> list[tuple[Path, Path]]:
-    """(source image, empty destination folder) for every image of src/<split>/, with
-    out/<split>/ created fresh: the walk every per-image stage after filter does."""
-    reset_folder(out, SPLIT_PNGS, inputs=[src])
-    jobs = []
-    for split in SPLITS:
-        dst = out / split
-        dst.mkdir()
-        jobs += [(image, dst) for image in split_images(src, split)]
-    return jobs
 
 
 def unique_names(paths: Sequence[Path], suffix: str) -> dict[Path, str]:

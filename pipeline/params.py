@@ -82,6 +82,7 @@ class Scrape(Section):
 
 class Filter(Section):
     max_pixels: Annotated[int, bounded(1, 1_000_000_000)]
+    min_side: Annotated[int, bounded(1, 100_000)]
     grayscale: Literal["keep", "reject"]
     alpha: Literal["composite", "reject"]
     dedupe_distance: Annotated[int, bounded(-1, 64)]
@@ -92,7 +93,7 @@ class Filter(Section):
 
 
 class Crop(Section):
-    mode: Literal["tiles", "center", "seed"]
+    mode: Literal["whole", "tiles", "center", "seed"]
     side: Annotated[int, bounded(2, 8192)]
     stride: Annotated[int, bounded(1, 8192)]
     max_per_image: Annotated[int, bounded(1, 100_000)]
@@ -122,6 +123,7 @@ class Model(Section):
     kernel_size: Annotated[int, bounded(1, 15)]
     upsampler: Literal["pixel_shuffle", "nearest"]
     residual_scale: Annotated[float, bounded(0, 10)]
+    zero_init: bool
     skip: Literal["bicubic", "bilinear", "none"]
 
     @model_validator(mode="after")
@@ -131,21 +133,75 @@ class Model(Section):
         return self
 
 
+Loss = Literal["mae", "mse", "charbonnier"]
+
+
 class Train(Section):
-    loss: Literal["mae", "mse", "charbonnier"]
+    loss: Loss
+    finish_loss: Loss
+    finish_epochs: Annotated[int, bounded(0, BIG)]
     lr: Annotated[float, bounded(0, 1)]
     lr_schedule: Literal["cosine", "constant"]
+    warmup_steps: Annotated[int, bounded(0, BIG)]
+    ema_decay: Annotated[float, bounded(0, 0.99999)]
     batch_size: Annotated[int, bounded(1, 4096)]
     patch_size: Annotated[int, bounded(4, 1024)]
     epochs: Annotated[int, bounded(1, BIG)]
     steps_per_epoch: Annotated[int, bounded(1, 10_000_000)]
     mixed_precision: Literal["auto", "on", "off"]
 
+    @model_validator(mode="after")
+    def _phases_fit(self) -> Train:
+        if self.finish_epochs >= self.epochs:
+            raise ValueError(f"train.finish_epochs={self.finish_epochs!r} leaves no epoch for train.loss "
+                             f"(train.epochs={self.epochs})")
+        if self.warmup_steps >= self.epochs * self.steps_per_epoch:
+            raise ValueError(f"train.warmup_steps={self.warmup_steps!r} is not shorter than the whole run "
+                             f"({self.epochs} x {self.steps_per_epoch} steps)")
+        return self
+
 
 class Evaluate(Section):
     tolerance: Annotated[int, bounded(0, 255)]
     self_ensemble: bool
     pictures: Annotated[int, bounded(0, 1000)]
+
+
+Choice = Annotated[tuple[bool | int | float | str, ...], Field(strict=False, min_length=1)]
+Bounds = Annotated[tuple[float, float], Field(strict=False)]
+IntBounds = Annotated[tuple[int, int], Field(strict=False)]
+
+
+class Dimension(Section):
+    """One searched key: `log: [lo, hi]` (float, log-uniform), `uniform: [lo, hi]`,
+    `int: [lo, hi]` (inclusive) or `choice: [a, b, ...]`; exactly one of them."""
+
+    log: Bounds | None = None
+    uniform: Bounds | None = None
+    int: IntBounds | None = None
+    choice: Choice | None = None
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Dimension:
+        kinds = [k for k in ("log", "uniform", "int", "choice") if getattr(self, k) is not None]
+        if len(kinds) != 1:
+            raise ValueError(f"give exactly one of log, uniform, int, choice (got {', '.join(kinds) or 'none'})")
+        bounds = self.log or self.uniform or self.int
+        if bounds and not bounds[0] < bounds[1]:
+            raise ValueError(f"{kinds[0]}: {list(bounds)} must be [low, high] with low < high")
+        if self.log and self.log[0] <= 0:
+            raise ValueError(f"log: {list(self.log)} must be positive")
+        return self
+
+
+class Search(Section):
+    """Read by `python -m pipeline.search` only: no stage depends on it."""
+
+    objective: Literal["val.gain_db", "val.model.psnr_y", "val.model.ssim"]
+    direction: Literal["maximize", "minimize"]
+    sampler: Literal["tpe", "cmaes", "nsga2", "random"]
+    seed: Annotated[int, bounded(0, 2**32 - 1)]
+    space: dict[str, Dimension]
 
 
 class Params(Section):
@@ -157,6 +213,7 @@ class Params(Section):
     model: Model
     train: Train
     evaluate: Evaluate
+    search: Search
 
     @model_validator(mode="after")
     def _together(self) -> Params:
@@ -168,7 +225,17 @@ class Params(Section):
         if f.val_fraction + f.test_fraction >= 1:
             raise ValueError(f"filter.test_fraction={f.test_fraction!r} plus filter.val_fraction="
                              f"{f.val_fraction} leaves no training images")
-        if self.train.patch_size * scale > self.crop.side:
+        for key in self.search.space:
+            section, _, name = key.partition(".")
+            model = type(self).model_fields.get(section)
+            fields = model.annotation.model_fields if model and section != "search" else {}
+            if name not in fields:
+                raise ValueError(f"search.space.{key} is not a params key (give section.key, e.g. train.lr)")
+        hr_patch = self.train.patch_size * scale
+        if hr_patch > self.filter.min_side:
+            raise ValueError(f"train.patch_size={self.train.patch_size!r} times base.scale={scale} exceeds "
+                             f"filter.min_side={self.filter.min_side} (every training image must hold a patch)")
+        if self.crop.mode != "whole" and hr_patch > self.crop.side:
             raise ValueError(f"train.patch_size={self.train.patch_size!r} times base.scale={scale} "
                              f"exceeds crop.side={self.crop.side}")
         return self

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from pipeline.metrics import SSIM_RADIUS, mean_scores, score
+from pipeline.metrics import SSIM_RADIUS, is_gray, mean_scores, score
 from pipeline.resize import Method, upscale
 
 METHODS = ("model", "bicubic", "nearest")
@@ -22,8 +22,10 @@ def min_side(scale: int) -> int:
 
 
 def score_methods(sr: np.ndarray, lr: np.ndarray, hr: np.ndarray, scale: int, baseline: Method,
-                  tolerance: int, gray: bool = False) -> dict[str, dict[str, float]]:
-    """Scores of the model's output and of both baselines for one LR/HR pair."""
+                  tolerance: int, gray: bool | None = None) -> dict[str, dict[str, float]]:
+    """Scores of the model's output and of both baselines for one LR/HR pair; `gray`: the
+    HR image is grayscale (None: tell by its channels)."""
+    gray = is_gray(hr) if gray is None else gray
     outputs = {"model": sr, "bicubic": upscale(lr, scale, baseline), "nearest": upscale(lr, scale, "nearest")}
     if gray:
         # Papers score grayscale images on their raw values, not on a derived luma.

@@ -15,7 +15,7 @@ from scrapy.settings import Settings
 from pipeline.cli import stage_params, stage_parser
 from pipeline.outputs import reset_folder
 from pipeline.params import Scrape
-from scraper.sample import write_gallery
+from scraper.sample import write_galleries
 from scraper.spiders.photos import PhotoSpider
 
 log = logging.getLogger(__name__)
@@ -57,9 +57,9 @@ def crawl(p: Scrape, out: Path) -> tuple[str, int]:
     with tempfile.TemporaryDirectory(prefix="supersizer-gallery-") as tmp:
         start_urls, aliases, roots = list(p.start_urls), {}, {}
         if p.sample:
-            gallery_url, aliases, folders = write_gallery(Path(tmp))
-            start_urls.insert(0, gallery_url)
-            roots[gallery_url] = folders
+            pages, aliases = write_galleries(Path(tmp))
+            start_urls[:0] = [url for url, _ in pages]
+            roots.update(pages)
         on_web = bool(p.queries) or any(u.startswith("http") for u in p.start_urls)
         settings = crawl_settings(p, out, aliases, on_web)
         process = CrawlerProcess(settings, install_root_handler=True)

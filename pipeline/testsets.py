@@ -17,17 +17,16 @@ import sys
 from pathlib import Path
 
 from pipeline.images import DEFAULT_MAX_PIXELS, BadImage, decode, list_images
-from pipeline.inference import DEFAULT_MODEL, DEFAULT_TILE, load_model, model_scale, upscale_tiled
-from pipeline.model import receptive_radius
+from pipeline.inference import DEFAULT_MODEL, DEFAULT_TILE, TileEngine, load_model
 from pipeline.outputs import write_json
 from pipeline.resize import downscale, modcrop
 from pipeline.scoring import TABLE_FIELDS, min_side, print_table, score_methods, summarize, table_rows
 from pipeline.tables import write_table
 
 
-def score_folder(model, folder: Path, args: argparse.Namespace, scale: int) -> tuple[dict | None, list, list]:
+def score_folder(engine: TileEngine, folder: Path, args: argparse.Namespace) -> tuple[dict | None, list, list]:
     """(summary or None, table rows, [(file, why skipped)]) for one folder of HR images."""
-    per_image, rows, skipped = [], [], []
+    per_image, rows, skipped, scale = [], [], [], engine.scale
     for path in list_images(folder):
         try:
             d = decode(path, args.max_pixels)
@@ -40,7 +39,7 @@ def score_folder(model, folder: Path, args: argparse.Namespace, scale: int) -> t
                                   f"(needs {min_side(scale)} pixels a side)"))
             continue
         lr = downscale(hr, scale, args.downscale)
-        sr = upscale_tiled(model, lr, scale, args.tile, receptive_radius(model), args.self_ensemble)
+        sr = engine.upscale(lr)
         scores = score_methods(sr, lr, hr, scale, args.downscale, args.tolerance, gray=d.grayscale)
         per_image.append(scores)
         rows += table_rows(folder.name, path.name, scores)
@@ -64,15 +63,14 @@ def main(argv: list[str] | None = None) -> int:
         if not folder.is_dir():
             parser.error(f"{folder}: no such folder")
     try:
-        model = load_model(args.model)
+        engine = TileEngine(load_model(args.model), args.tile, self_ensemble=args.self_ensemble)
     except FileNotFoundError as e:
         print(f"testsets: {e}", file=sys.stderr)
         return 2
-    scale = model_scale(model)
 
     report, all_rows, all_skipped = {}, [], []
     for folder in args.folders:
-        summary, rows, skipped = score_folder(model, folder, args, scale)
+        summary, rows, skipped = score_folder(engine, folder, args)
         for path, why in skipped:
             print(f"testsets: skipped {path}: {why}", file=sys.stderr)
         all_rows += rows

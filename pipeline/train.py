@@ -1,55 +1,104 @@
 """Stage `train`: fit the residual SR network on random LR/HR patch pairs.
 
-    python -m pipeline.train data/lr data/hr models metrics/train
+    python -m pipeline.train data/lr data/hr models metrics/train plots/train
 
 Writes models/model.keras (the best epoch by validation Y-PSNR; loads with plain
 `keras.models.load_model`), models/savedmodel (TF SavedModel for serving) and
-dvclive logs under metrics/train (loss, val PSNR and learning rate per epoch).
+dvclive logs under metrics/train (loss, val PSNR and learning rate per epoch), and the
+same curves as PNG in plots/train.
 
-Interrupted runs resume: every epoch ends with a checkpoint in models/checkpoint
-(declared `persist: true`, so DVC leaves it in place). A re-run with the same params
-and data continues from it, and because the patch stream is a pure function of
-(seed, step), it ends with the same weights as an uninterrupted run.
+Interrupted runs resume: every epoch ends with a checkpoint in --checkpoint (default
+checkpoints/train, git- and DVC-ignored: it is working state, not a result, so a pulled
+repository has nothing to reproduce). A re-run with the same params, data and code
+continues from it, and because the patch stream is a pure function of (seed, step), it
+ends with the same weights as an uninterrupted run.
+
+In a cluster (TF_CONFIG, MultiWorkerMirroredStrategy) every worker runs this same command;
+only the chief writes the outputs, the others write into a temp folder that is deleted.
 """
 
 from __future__ import annotations
 
 import logging
 import shutil
-import sys
 from pathlib import Path
 
 import keras
 import numpy as np
 import tensorflow as tf
+from tqdm import tqdm
 
-from pipeline import callbacks
+from pipeline import callbacks, charts, recipe
 from pipeline.checkpoint import Checkpoint, fingerprint
 from pipeline.cli import stage_params, stage_parser
-from pipeline.devices import choose_strategy, configure_tensorflow, cpu_devices_from_env, set_precision
+from pipeline.devices import (
+    choose_strategy,
+    configure_tensorflow,
+    cpu_devices_from_env,
+    in_cluster,
+    set_precision,
+    worker_outputs,
+)
 from pipeline.model import build_model, save_model
+from pipeline.outputs import reset_folder
 from pipeline.params import Base, Model, Train
-from pipeline.patches import load_split, patch_dataset
+from pipeline.patches import load_pairs, patch_dataset
 
 log = logging.getLogger(__name__)
 
 
-def charbonnier(y_true, y_pred):
-    """A differentiable L1: sqrt(d^2 + eps^2), robust like MAE but smooth at zero."""
-    return tf.reduce_mean(tf.sqrt(tf.square(y_true - y_pred) + 1e-6))
+def make_step(model: keras.Model, optimizer, loss_fn, strategy: tf.distribute.Strategy, global_batch: int):
+    """One compiled training step on a distributed batch; returns the batch's mean loss.
+
+    Each replica takes its share of the global batch (train.batch_size); its loss is scaled
+    by the global batch, so the summed gradient is the gradient of the batch mean, whatever
+    the number of replicas."""
+
+    def replica_step(lr_batch, hr_batch):
+        with tf.GradientTape() as tape:
+            per_patch = tf.reduce_mean(loss_fn(hr_batch, model(lr_batch, training=True)), axis=[1, 2])
+            loss = tf.nn.compute_average_loss(per_patch, global_batch_size=global_batch)
+            scaled = optimizer.scale_loss(loss)  # mixed precision: the loss scale; else as is
+        optimizer.apply_gradients(zip(tape.gradient(scaled, model.trainable_variables), model.trainable_variables,
+                                      strict=True))
+        return loss
+
+    @tf.function
+    def step(batch):
+        return strategy.reduce("SUM", strategy.run(replica_step, args=batch), axis=None)
+
+    return step
 
 
-def make_loss(name: str):
-    return {"mae": "mean_absolute_error", "mse": "mean_squared_error", "charbonnier": charbonnier}[name]
+def distribute(data: tf.data.Dataset, strategy: tf.distribute.Strategy):
+    """The patch stream as the strategy's replicas take it."""
+    options = tf.data.Options()
+    # Every worker builds the same stream and keeps its part of each global batch.
+    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
+    return strategy.experimental_distribute_dataset(data.with_options(options))
 
 
-def make_optimizer(t: Train) -> keras.optimizers.Optimizer:
-    total = t.epochs * t.steps_per_epoch
-    lr = t.lr if t.lr_schedule == "constant" else keras.optimizers.schedules.CosineDecay(t.lr, total, alpha=0.01)
-    return keras.optimizers.Adam(lr)
+def fit_epochs(model: keras.Model, step, batches, first: int, last: int, t: Train,
+               jobs: keras.callbacks.CallbackList) -> None:
+    """Epochs [first, last) of `step` over the distributed `batches`, the callbacks after each.
+
+    A loop of our own around `strategy.run` rather than `model.fit`: Keras 3's fit does not
+    run under MultiWorkerMirroredStrategy (keras-team/keras#20585), and one loop serves
+    one device, several, and a cluster alike."""
+    batches = iter(batches)
+    model.stop_training = False
+    for epoch in range(first, last):
+        total = 0.0
+        # A live bar in a terminal; in logs (dvc repro, CI) the History callback's line per epoch.
+        for _ in tqdm(range(t.steps_per_epoch), desc=f"epoch {epoch + 1}/{t.epochs}", unit="step", leave=False,
+                      disable=None):
+            total += float(step(next(batches)))
+        jobs.on_epoch_end(epoch, {"loss": total / t.steps_per_epoch})
+        if model.stop_training:
+            return
 
 
-def train(lr: np.ndarray, hr: np.ndarray, val: tuple[np.ndarray, np.ndarray], base: Base,
+def train(lr: list[np.ndarray], hr: list[np.ndarray], val: tuple[list[np.ndarray], list[np.ndarray]], base: Base,
           m: Model, t: Train, checkpoint: Checkpoint, log_dir: Path | None = None,
           stop_after: int | None = None) -> tuple[keras.Model, dict]:
     """Fit a model, resuming from `checkpoint` when it matches; returns the best epoch's
@@ -60,34 +109,51 @@ def train(lr: np.ndarray, hr: np.ndarray, val: tuple[np.ndarray, np.ndarray], ba
     strategy = choose_strategy()
     log.info("training with %s with %d replicas", type(strategy).__name__, strategy.num_replicas_in_sync)
     set_precision(t.mixed_precision)
-    state = checkpoint.resume_state()
+    # A cluster's workers would each need the chief's checkpoint to resume together;
+    # rather than risk them starting from different states, a cluster run starts over.
+    state = None if in_cluster() else checkpoint.resume_state()
     with strategy.scope():
         if state:
-            model = checkpoint.load_last({"charbonnier": charbonnier})
+            model = checkpoint.load_last(recipe.CUSTOM_OBJECTS)
+            optimizer = model.optimizer
             log.info("resuming after epoch %d of %d", state["epoch"], t.epochs)
         else:
             # Seeded here, not at import: the initial weights depend on the seed alone.
             keras.utils.set_random_seed(base.seed)
             model = build_model(m, base.scale)
-            model.compile(optimizer=make_optimizer(t), loss=make_loss(t.loss))
+            optimizer = recipe.make_optimizer(t)
+            if keras.mixed_precision.global_policy().name == "mixed_float16":
+                optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
             state = {"epoch": 0, "history": [], "best": {"epoch": 0, "val_psnr_y": -1.0}}
+        # Validation and the best checkpoint use this copy, holding the averaged weights.
+        shadow = build_model(m, base.scale)
 
-    start = state["epoch"]
-    if start < t.epochs:
-        jobs = [callbacks.ValidationPSNR(*val, base.scale), callbacks.LearningRate(),
-                callbacks.History(state, t.epochs), callbacks.CheckpointSaver(checkpoint, state)]
-        if log_dir is not None:
-            jobs.append(callbacks.DvcliveLogger(log_dir, state))
-        if stop_after is not None:
-            jobs.append(callbacks.StopAfter(stop_after))
+    jobs = [callbacks.ValidationPSNR(*val, base.scale, shadow), callbacks.LearningRate(),
+            callbacks.History(state, t.epochs), callbacks.CheckpointSaver(checkpoint, state, shadow)]
+    if log_dir is not None:
+        jobs.append(callbacks.DvcliveLogger(log_dir, state))
+    if stop_after is not None:
+        jobs.append(callbacks.StopAfter(stop_after))
+    todo = recipe.phases(t, state["epoch"])
+    for phase in todo:
+        with strategy.scope():
+            # Compiled only to attach the optimizer, so checkpoints save its state (moments,
+            # average, step); recompiling with the same optimizer keeps that state.
+            model.compile(optimizer=optimizer, loss=recipe.make_loss(phase.loss))
+            if not optimizer.built:  # its variables must exist before a replica step uses them
+                optimizer.build(model.trainable_variables)
         data = patch_dataset(lr, hr, t.patch_size, base.scale, t.batch_size, base.seed,
-                             start * t.steps_per_epoch, t.epochs * t.steps_per_epoch)
-        # A live progress bar in a terminal; one line per epoch in logs (dvc repro, CI).
-        model.fit(data, epochs=t.epochs, initial_epoch=start, steps_per_epoch=t.steps_per_epoch,
-                  callbacks=jobs, verbose=1 if sys.stdout.isatty() else 2)
-    elif log_dir is not None:
+                             phase.first_epoch * t.steps_per_epoch, phase.last_epoch * t.steps_per_epoch)
+        step = make_step(model, optimizer, recipe.pixel_loss(phase.loss), strategy, t.batch_size)
+        fit_epochs(model, step, distribute(data, strategy), phase.first_epoch, phase.last_epoch, t,
+                   keras.callbacks.CallbackList(jobs, model=model))
+        if state["epoch"] < phase.last_epoch:
+            break  # stopped early (StopAfter)
+    if not todo and log_dir is not None:  # a finished run resumed (its export had failed)
         callbacks.write_dvclive(state["history"], state["best"], log_dir)
 
+    # The exported model is float32 whatever the training precision: it must run anywhere.
+    keras.mixed_precision.set_global_policy("float32")
     best = build_model(m, base.scale)
     checkpoint.load_best_into(best)
     return best, state
@@ -103,10 +169,13 @@ def export(model: keras.Model, out: Path) -> None:
 
 def main() -> None:
     parser = stage_parser(__doc__)
-    parser.add_argument("lr", type=Path, help="LR crops (train/, val/)")
-    parser.add_argument("hr", type=Path, help="HR crops (train/, val/)")
-    parser.add_argument("models", type=Path, help="output folder for model.keras, savedmodel/, checkpoint/")
+    parser.add_argument("lr", type=Path, help="LR images (train/, val/)")
+    parser.add_argument("hr", type=Path, help="HR images (train/, val/)")
+    parser.add_argument("models", type=Path, help="output folder for model.keras and savedmodel/")
     parser.add_argument("logs", type=Path, help="dvclive folder, e.g. metrics/train")
+    parser.add_argument("charts", type=Path, help="folder for the curves as PNG, e.g. plots/train")
+    parser.add_argument("--checkpoint", type=Path, default=Path("checkpoints/train"),
+                        help="resume state (default: checkpoints/train)")
     parser.add_argument("--stop-after", type=int, default=None,
                         help="stop after this many epochs, as if interrupted (for tests)")
     args = parser.parse_args()
@@ -114,15 +183,19 @@ def main() -> None:
     p = stage_params(args)
     configure_tensorflow(p.base.seed, cpu_devices_from_env())
 
-    lr, hr = load_split(args.lr / "train", args.hr / "train")
-    val = load_split(args.lr / "val", args.hr / "val")
-    log.info("training on %d crops, validating on %d", len(lr), len(val[0]))
-    checkpoint = Checkpoint(args.models / "checkpoint", fingerprint(p.base, p.model, p.train, [lr, hr, *val]))
-    model, state = train(lr, hr, val, p.base, p.model, p.train, checkpoint, args.logs, args.stop_after)
-    if state["epoch"] < p.train.epochs:
-        raise SystemExit(f"train: stopped after epoch {state['epoch']} of {p.train.epochs}; "
-                         "run again to resume from models/checkpoint")
-    export(model, args.models)
+    lr, hr = load_pairs(args.lr / "train", args.hr / "train", p.base.scale)
+    val = load_pairs(args.lr / "val", args.hr / "val", p.base.scale)
+    log.info("training on %d images (%.2f MP), validating on %d whole images", len(hr),
+             sum(x.shape[0] * x.shape[1] for x in hr) / 1e6, len(val[0]))
+    with worker_outputs([args.models, args.logs, args.charts, args.checkpoint]) as (models, logs, plots, resume):
+        checkpoint = Checkpoint(resume, fingerprint(p.base, p.model, p.train, [lr, hr, *val]))
+        model, state = train(lr, hr, val, p.base, p.model, p.train, checkpoint, logs, args.stop_after)
+        if state["epoch"] < p.train.epochs:
+            raise SystemExit(f"train: stopped after epoch {state['epoch']} of {p.train.epochs}; "
+                             f"run again to resume from {args.checkpoint}")
+        export(model, models)
+        reset_folder(plots, ("*.png",))
+        charts.training_curves(state["history"], plots)
     print(f"train: best val Y-PSNR {state['best']['val_psnr_y']:.3f} dB at epoch "
           f"{state['best']['epoch']}; wrote {args.models / 'model.keras'}")
 

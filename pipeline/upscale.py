@@ -1,7 +1,7 @@
 """Upscale your own photos with the trained model.
 
     python -m pipeline.upscale photo.jpg more/ --out out/ [--model models/model.keras]
-                               [--tile 128] [--overlap N] [--self-ensemble]
+                               [--tile 256] [--batch 4] [--overlap N] [--self-ensemble] [--overwrite]
 
 Each input `name.ext` becomes `OUT/name.png` (`--out` may name a file when there is one
 input). Any mode Pillow reads works: alpha is upscaled separately (bicubic), grayscale
@@ -17,7 +17,8 @@ import argparse
 import logging
 import os
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -25,39 +26,38 @@ from PIL import Image
 from tqdm import tqdm
 
 from pipeline.images import DEFAULT_MAX_PIXELS, BadImage, Decoded, decode, from_pil, list_images, save_png
-from pipeline.inference import DEFAULT_MODEL, DEFAULT_TILE, load_model, model_scale, upscale_tiled
+from pipeline.inference import DEFAULT_BATCH, DEFAULT_MODEL, DEFAULT_TILE, TileEngine, load_model
 from pipeline.resize import pillow_resize
 
 log = logging.getLogger("upscale")
 
 
 class Upscaler:
-    """`upscale(image) -> image` with one loaded model; what the CLI and any server share."""
+    """`upscale(image) -> image` with one loaded model: what the CLI, the web server and
+    any Python caller share, so the same input gives the same bytes everywhere."""
 
     def __init__(self, model, tile: int = DEFAULT_TILE, overlap: int | None = None,
-                 self_ensemble: bool = False) -> None:
-        from pipeline.model import receptive_radius
-
-        self.model, self.tile, self.self_ensemble = model, tile, self_ensemble
-        self.scale = model_scale(model)
-        self.overlap = receptive_radius(model) if overlap is None else overlap
-
-    def upscale_array(self, rgb: np.ndarray, progress=None) -> np.ndarray:
-        return upscale_tiled(self.model, rgb, self.scale, self.tile, self.overlap,
-                             self.self_ensemble, progress)
+                 self_ensemble: bool = False, batch: int = DEFAULT_BATCH) -> None:
+        self.engine = TileEngine(model, tile, overlap, batch, self_ensemble)
+        self.scale = self.engine.scale
 
     def upscale(self, image: Image.Image) -> Image.Image:
         """PIL in, PIL out: RGB, RGBA (alpha upscaled bicubic) or L, EXIF rotation applied."""
         return self.upscale_decoded(from_pil(image))
 
-    def upscale_decoded(self, d: Decoded, progress=None) -> Image.Image:
-        sr = self.upscale_array(d.rgb, progress)
+    def upscale_decoded(self, d: Decoded, progress: Callable[[int], None] | None = None) -> Image.Image:
+        sr = self.engine.upscale(d.rgb, progress)
         # The model sees gray as R=G=B; take the luma back so the file stays grayscale.
         result = Image.fromarray(sr).convert("L") if d.grayscale else Image.fromarray(sr)
         if d.alpha is not None:
             h, w = d.alpha.shape
             result.putalpha(Image.fromarray(pillow_resize(d.alpha, (h * self.scale, w * self.scale))))
         return result
+
+
+def save_result(img: Image.Image, d: Decoded, dst: Path) -> None:
+    """The PNG `upscale` writes (the web server serves the same bytes)."""
+    save_png(np.asarray(img), dst, icc_profile=None if d.grayscale else d.icc_profile)
 
 
 def expand_inputs(inputs: Iterable[Path]) -> list[Path]:
@@ -103,14 +103,47 @@ def plan_outputs(files: list[Path], out: Path, overwrite: bool) -> tuple[list[tu
     return pairs, problems
 
 
-def upscale_file(up: Upscaler, src: Path, dst: Path, bar: tqdm, max_pixels: int) -> None:
-    d = decode(src, max_pixels)
-    h, w = d.rgb.shape[:2]
-    tiles = -(-h // up.tile) * -(-w // up.tile) if up.tile > 0 else 1
-    bar.reset(total=tiles)
-    bar.set_description(src.name)
-    img = up.upscale_decoded(d, progress=bar.update)
-    save_png(np.asarray(img), dst, icc_profile=None if d.grayscale else d.icc_profile)
+def run_batch(up: Upscaler, pairs: list[tuple[Path, Path]], max_pixels: int) -> int:
+    """Upscale every (input, output) pair; returns how many failed. The next input is
+    decoded and the last output encoded on threads while the model works on the current
+    one, so the cores are busy with the model, not waiting on Pillow."""
+    failed = 0
+
+    def report(src: Path, error: BaseException) -> None:
+        nonlocal failed
+        failed += 1
+        why = str(error) if isinstance(error, BadImage) else f"{src}: unexpected error: {error!r}"
+        print(f"upscale: {why}", file=sys.stderr)
+
+    with ThreadPoolExecutor(max_workers=2) as io, tqdm(total=0, unit="tile", disable=None) as bar:
+        loading = io.submit(decode, pairs[0][0], max_pixels) if pairs else None
+        saving: tuple[Path, Path, Future] | None = None
+        for i, (src, dst) in enumerate(pairs):
+            current, loading = loading, (io.submit(decode, pairs[i + 1][0], max_pixels) if i + 1 < len(pairs)
+                                         else None)
+            try:  # one input must never stop the batch
+                d = current.result()
+                bar.reset(total=up.engine.tiles(*d.rgb.shape[:2]))
+                bar.set_description(src.name)
+                img = up.upscale_decoded(d, progress=bar.update)
+            except Exception as e:
+                report(src, e)
+                continue
+            if saving is not None:
+                done_src, done_dst, future = saving
+                try:
+                    future.result()
+                    log.info("%s -> %s", done_src, done_dst)
+                except Exception as e:
+                    report(done_src, e)
+            saving = (src, dst, io.submit(save_result, img, d, dst))
+        if saving is not None:
+            try:
+                saving[2].result()
+                log.info("%s -> %s", saving[0], saving[1])
+            except Exception as e:
+                report(saving[0], e)
+    return failed
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -122,12 +155,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tile", type=int, default=DEFAULT_TILE, help="LR tile side in pixels; 0 = whole image")
     parser.add_argument("--overlap", type=int, default=None,
                         help="context pixels around each tile (default: the model's receptive radius)")
+    parser.add_argument("--batch", type=int, default=DEFAULT_BATCH, help="tiles per model call")
     parser.add_argument("--self-ensemble", action="store_true", help="average 8 flips/rotations (8x slower)")
     parser.add_argument("--max-pixels", type=int, default=DEFAULT_MAX_PIXELS,
                         help="refuse inputs with more pixels than this (decompression bombs)")
     args = parser.parse_args(argv)
     for flag, value, lowest in (("--tile", args.tile, 0), ("--overlap", args.overlap, 0),
-                                ("--max-pixels", args.max_pixels, 1)):
+                                ("--batch", args.batch, 1), ("--max-pixels", args.max_pixels, 1)):
         if value is not None and value < lowest:
             parser.error(f"{flag} {value}: must be at least {lowest}")
     logging.basicConfig(level=logging.INFO, format="%(message)s")
@@ -144,22 +178,11 @@ def main(argv: list[str] | None = None) -> int:
         print("upscale: nothing was written", file=sys.stderr)
         return 2
     try:
-        up = Upscaler(load_model(args.model), args.tile, args.overlap, args.self_ensemble)
+        up = Upscaler(load_model(args.model), args.tile, args.overlap, args.self_ensemble, args.batch)
     except (FileNotFoundError, ValueError, OSError) as e:
         print(f"upscale: {e}", file=sys.stderr)
         return 2
-    failed = 0
-    with tqdm(total=0, unit="tile", disable=None) as bar:
-        for src, dst in pairs:
-            try:
-                upscale_file(up, src, dst, bar, args.max_pixels)
-                log.info("%s -> %s", src, dst)
-            except BadImage as e:
-                failed += 1
-                print(f"upscale: {e}", file=sys.stderr)
-            except Exception as e:  # one input must never stop the batch
-                failed += 1
-                print(f"upscale: {src}: unexpected error: {e!r}", file=sys.stderr)
+    failed = run_batch(up, pairs, args.max_pixels)
     if failed:
         print(f"upscale: {failed} of {len(files)} inputs failed", file=sys.stderr)
     return 1 if failed else 0

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import os
+import re
+import shutil
 import struct
 import subprocess
 import sys
@@ -25,9 +27,10 @@ def repo_params() -> dict:
 def tiny_params(**overrides: dict) -> dict:
     """The repo's params.yaml shrunk so every stage runs in seconds; `section={key: v}`."""
     p = repo_params()
+    p["filter"].update(min_side=32)
     p["crop"].update(side=32, stride=32, max_per_image=6)
     p["model"].update(blocks=1, filters=8)
-    p["train"].update(patch_size=8, batch_size=4, epochs=2, steps_per_epoch=3)
+    p["train"].update(patch_size=8, batch_size=4, epochs=2, steps_per_epoch=3, warmup_steps=1)
     p["evaluate"].update(pictures=1)
     for section, values in overrides.items():
         p[section].update(values)
@@ -94,3 +97,56 @@ def tiny_model(path: Path, scale: int = 2, **model) -> Path:
     m = load_params(REPO / "params.yaml").model.model_copy(update={"blocks": 1, "filters": 8, **model})
     build_model(m, scale).save(path)
     return path
+
+
+# What a copy of the project needs to run its pipeline (and CI script) elsewhere.
+PROJECT_FILES = ["pipeline", "scraper", "scripts", "dvc.yaml", ".dvcignore", ".gitignore"]
+
+
+def stages_run(output: str) -> list[str]:
+    """The stages `dvc repro`/`dvc exp run` ran, in order, from its output."""
+    return re.findall(r"Running stage '(\w+)'", output)
+
+
+class Project:
+    """A copy of this repository's pipeline in its own git + DVC repo, with its own HOME and
+    DVC config dirs, so nothing outside the test's folders is read or written."""
+
+    def __init__(self, root: Path, home: Path, env: dict[str, str] | None = None) -> None:
+        self.root = root
+        self.env = {
+            "PATH": os.environ["PATH"], "HOME": str(home), "LANG": "C.UTF-8",
+            "GIT_CONFIG_NOSYSTEM": "1", "DVC_NO_ANALYTICS": "1", "TF_CPP_MIN_LOG_LEVEL": "2",
+            "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.invalid",
+            "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.invalid",
+            "DVC_GLOBAL_CONFIG_DIR": str(home / "dvc-global"), "DVC_SYSTEM_CONFIG_DIR": str(home / "dvc-system"),
+            "DVC_SITE_CACHE_DIR": str(home / "dvc-site"), **(env or {}),
+        }
+
+    @classmethod
+    def create(cls, root: Path, home: Path, params: dict, env: dict[str, str] | None = None) -> Project:
+        """The pipeline's files and `params`, committed on `main` in a new git + DVC repo."""
+        root.mkdir(parents=True, exist_ok=True)
+        for name in PROJECT_FILES:
+            src = REPO / name
+            if src.is_dir():
+                shutil.copytree(src, root / name, ignore=shutil.ignore_patterns("__pycache__"))
+            else:
+                shutil.copy(src, root / name)
+        write_params(root / "params.yaml", params)
+        project = cls(root, home, env)
+        project.sh("git", "init", "-q", "-b", "main")
+        project.sh("dvc", "init", "-q")
+        project.commit("pipeline")
+        return project
+
+    def sh(self, *args: str, check: bool = True, timeout: int = 900) -> subprocess.CompletedProcess:
+        return run(list(args), self.root, self.env, check=check, timeout=timeout)
+
+    def commit(self, message: str) -> None:
+        self.sh("git", "add", "-A")
+        self.sh("git", "commit", "-qm", message)
+
+    def clone(self, root: Path) -> Project:
+        run(["git", "clone", "-q", str(self.root), str(root)], self.root.parent, self.env)
+        return Project(root, Path(self.env["HOME"]), self.env)

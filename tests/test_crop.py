@@ -51,8 +51,21 @@ def test_missing_or_empty_splits_are_not_an_error(tmp_path):
     from tests.helpers import python, tiny_params, write_params
 
     save_png(photo_like(70, 70), tmp_path / "filtered" / "train" / "a.png")
-    params = write_params(tmp_path / "params.yaml", tiny_params())
+    params = write_params(tmp_path / "params.yaml", tiny_params(crop={"mode": "tiles"}))
     python("-m", "pipeline.crop", str(tmp_path / "filtered"), str(tmp_path / "hr"), "--params", str(params))
     python("-m", "pipeline.downscale", str(tmp_path / "hr"), str(tmp_path / "lr"), "--params", str(params))
     assert len(list((tmp_path / "lr" / "train").iterdir())) == 4
     assert [list((tmp_path / d / s).iterdir()) for d in ("hr", "lr") for s in ("val", "test")] == [[]] * 4
+
+
+def test_validation_and_test_images_stay_whole(tmp_path):
+    from pipeline.images import load_rgb, save_png
+    from tests.helpers import python, tiny_params, write_params
+
+    for split in ("train", "val", "test"):
+        save_png(photo_like(71, 90), tmp_path / "filtered" / split / "a.png")
+    params = write_params(tmp_path / "params.yaml", tiny_params(crop={"mode": "tiles"}))
+    python("-m", "pipeline.crop", str(tmp_path / "filtered"), str(tmp_path / "hr"), "--params", str(params))
+    assert len(list((tmp_path / "hr" / "train").iterdir())) == 4  # 32-pixel tiles
+    for split in ("val", "test"):
+        assert load_rgb(tmp_path / "hr" / split / "a.png").shape == (70, 90, 3)  # cut to a multiple of 2

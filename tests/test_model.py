@@ -7,8 +7,8 @@ import sys
 import numpy as np
 import pytest
 
-from pipeline.inference import predict, predict_float, upscale_tiled
-from pipeline.model import build_model, flops_per_lr_pixel, receptive_radius, save_model
+from pipeline.inference import TileEngine, predict, predict_float, spans
+from pipeline.model import build_model, flops_per_lr_pixel, save_model
 from pipeline.params import load_params
 from pipeline.resize import upscale
 from tests.helpers import REPO, photo_like, run
@@ -53,19 +53,55 @@ def test_saved_model_reloads_with_plain_keras_and_is_byte_stable(tmp_path):
     assert "(1, 10, 14, 3)" in proc.stdout
 
 
-def test_tiled_inference_equals_whole_image():
-    m = build_model(TINY, 2)
-    # Give the residual branch real weights so the test sees the network, not just bicubic.
-    rng = np.random.default_rng(0)
+def random_weights(m, seed: int = 0):
+    """Give the residual branch real weights so tests see the network, not just bicubic."""
+    rng = np.random.default_rng(seed)
     m.set_weights([rng.normal(0, 0.2, w.shape).astype(np.float32) if i < len(m.weights) - 2 else w
                    for i, w in enumerate(m.get_weights())])
-    img = photo_like(45, 61)
-    whole = upscale_tiled(m, img, 2, tile=0, overlap=0)
-    tiled = upscale_tiled(m, img, 2, tile=16, overlap=receptive_radius(m))
-    assert tiled.shape == (90, 122, 3)
+    return m
+
+
+@pytest.mark.parametrize(("h", "w", "tile", "batch"), [(45, 61, 16, 4), (45, 61, 16, 3), (20, 90, 16, 2),
+                                                       (45, 61, 64, 4), (45, 61, 0, 1)])
+def test_tiled_inference_equals_whole_image(h, w, tile, batch):
+    m = random_weights(build_model(TINY, 2))
+    img = photo_like(h, w)
+    whole = predict(m, img[None])[0]
+    tiled = TileEngine(m, tile=tile, batch=batch).upscale(img)
+    assert tiled.shape == (2 * h, 2 * w, 3)
     assert np.abs(whole.astype(int) - tiled.astype(int)).max() <= 1
-    seams = upscale_tiled(m, img, 2, tile=16, overlap=0)
-    assert np.abs(whole.astype(int) - seams.astype(int)).max() > 1  # the overlap is what helps
+
+
+def test_the_overlap_is_what_hides_the_seams():
+    m = random_weights(build_model(TINY, 2))
+    img = photo_like(45, 61)
+    whole = predict(m, img[None])[0]
+    seams = TileEngine(m, tile=16, overlap=0).upscale(img)
+    assert np.abs(whole.astype(int) - seams.astype(int)).max() > 1
+
+
+def test_every_window_is_inside_the_image():
+    for length, tile, window, overlap in [(61, 16, 26, 5), (100, 32, 48, 8), (30, 16, 30, 8)]:
+        parts = spans(length, tile, window, overlap)
+        assert [(a, b) for a, b, _ in parts] == [(a, min(a + tile, length)) for a in range(0, length, tile)]
+        for start, end, at in parts:
+            assert 0 <= at <= length - window
+            assert at <= max(start - overlap, 0)  # as much context before the tile as exists
+            assert at + window >= min(end + overlap, length)  # and after it
+
+
+def test_progress_counts_tiles_and_can_stop_the_work():
+    m = build_model(TINY, 2)
+    engine = TileEngine(m, tile=16, batch=2)
+    done = []
+    engine.upscale(photo_like(40, 40), done.append)
+    assert sum(done) == engine.tiles(40, 40) == 9
+
+    def cancel(n):
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        engine.upscale(photo_like(40, 40), cancel)
 
 
 def test_flops_count_by_hand():
@@ -86,3 +122,5 @@ def test_self_ensemble_is_equivariant_to_flips_and_rotations():
     assert np.allclose(flipped, ens[:, :, ::-1], atol=1e-5)
     assert np.allclose(rotated, np.rot90(ens, 1, axes=(1, 2)), atol=1e-5)
     assert not np.allclose(plain, ens, atol=1e-3)  # random weights are not symmetric by themselves
+    tiled = TileEngine(m, tile=8, self_ensemble=True).upscale(x[0])
+    assert np.abs(tiled.astype(int) - np.clip(np.round(ens[0] * 255), 0, 255).astype(int)).max() <= 1

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from pipeline.images import save_png
-from pipeline.outputs import SPLIT_PNGS, atomic_path, reset_folder, unique_names, write_json
+from pipeline.outputs import atomic_path, reset_folder, unique_names, write_json
+from pipeline.splits import SPLIT_PNGS
 from tests.helpers import photo_like, python, tiny_params, write_params
 
 

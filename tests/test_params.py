@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from pipeline.params import ParamsError, Train, load_params, parse_params
+from pipeline.params import ParamsError, Train, load_params, parse_params, with_overrides
 from tests.helpers import REPO, python, tiny_params, write_params
 
 
@@ -24,13 +24,13 @@ def test_repo_params_load_typed():
     ("train", "lr", True, "train.lr=True must be a number"),
     ("base", "scale", 5, "base.scale=5 is not one of 2, 3, 4"),
     ("crop", "side", 33, "crop.side=33 is not a multiple of base.scale=2"),
-    ("crop", "mode", "random", "crop.mode='random' is not one of tiles, center, seed"),
+    ("crop", "mode", "random", "crop.mode='random' is not one of whole, tiles, center, seed"),
     ("scrape", "start_urls", "https://example.org", "scrape.start_urls='https://example.org' must be a list of str"),
     ("scrape", "start_urls", ["ftp://example.org"], "scrape.start_urls='ftp://example.org' must start with"),
     ("filter", "test_fraction", 0.9, "plus filter.val_fraction=0.15 leaves no training images"),
     ("downscale", "jpeg_quality", [90, 10], "downscale.jpeg_quality=[90, 10] must be [] (off) or [low, high]"),
     ("model", "kernel_size", 4, "model.kernel_size=4 must be odd"),
-    ("train", "patch_size", 40, "train.patch_size=40 times base.scale=2 exceeds crop.side=32"),
+    ("train", "patch_size", 20, "train.patch_size=20 times base.scale=2 exceeds filter.min_side=32"),
 ])
 def test_bad_values_name_the_key(section, key, value, message):
     raw = tiny_params(**{section: {key: value}})
@@ -63,7 +63,7 @@ def test_holes_that_were_open_are_closed(section, key, value, message):
 def test_yaml_exponent_floats_are_numbers(tmp_path):
     """YAML 1.1 (PyYAML) reads `1e-3` as a string; DVC's parser (YAML 1.2) as a float, and so do we."""
     path = write_params(tmp_path / "params.yaml", tiny_params())
-    path.write_text(path.read_text().replace("lr: 0.001", "lr: 1e-3").replace("noise_sigma: 0.0", "noise_sigma: 2E+0"))
+    path.write_text(path.read_text().replace("lr: 0.002", "lr: 1e-3").replace("noise_sigma: 0.0", "noise_sigma: 2E+0"))
     p = load_params(path)
     assert p.train.lr == 0.001
     assert p.downscale.noise_sigma == 2.0
@@ -82,9 +82,15 @@ def test_no_param_is_named_like_dvc_hash_metadata():
     assert not names & {"size", "nfiles"}
 
 
+def test_crops_must_hold_a_patch():
+    raw = tiny_params(crop={"mode": "tiles"}, filter={"min_side": 128}, train={"patch_size": 40})
+    with pytest.raises(ParamsError, match="train.patch_size=40 times base.scale=2 exceeds crop.side=32"):
+        parse_params(raw)
+
+
 def test_unknown_and_missing_keys():
     raw = tiny_params(train={"los": "mae"})
-    with pytest.raises(ParamsError, match=r"train\.los='mae' is not a known key; train takes loss, lr"):
+    with pytest.raises(ParamsError, match=r"train\.los='mae' is not a known key; train takes loss, finish_loss"):
         parse_params(raw)
     raw = tiny_params()
     del raw["train"]["loss"]
@@ -112,3 +118,25 @@ def test_a_stage_stops_with_the_error(tmp_path):
     assert proc.returncode != 0
     assert "train.loss='foo' is not one of mae, mse, charbonnier" in proc.stderr
     assert yaml.safe_load(params.read_text())["train"]["loss"] == "foo"
+
+
+def test_overrides_are_validated_like_the_file():
+    p = load_params(REPO / "params.yaml")
+    q = with_overrides(p, {"train.lr": 0.004, "model.blocks": 3})
+    assert (q.train.lr, q.model.blocks, q.train.loss) == (0.004, 3, p.train.loss)
+    with pytest.raises(ParamsError, match="override: train.lr=2.0 is outside 0..1"):
+        with_overrides(p, {"train.lr": 2.0})
+    with pytest.raises(ParamsError, match="no such section.key"):
+        with_overrides(p, {"nothing": 1})
+
+
+def test_search_space_keys_and_dimensions_are_checked():
+    raw = tiny_params(search={"space": {"train.nope": {"log": [0.1, 1.0]}}})
+    with pytest.raises(ParamsError, match="search.space.train.nope is not a params key"):
+        parse_params(raw)
+    raw = tiny_params(search={"space": {"train.lr": {"log": [0.1, 1.0], "choice": [1]}}})
+    with pytest.raises(ParamsError, match="give exactly one of log, uniform, int, choice"):
+        parse_params(raw)
+    raw = tiny_params(search={"objective": "test.gain_db"})
+    with pytest.raises(ParamsError, match="search.objective='test.gain_db' is not one of val.gain_db"):
+        parse_params(raw)

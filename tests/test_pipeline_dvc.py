@@ -3,52 +3,21 @@
 from __future__ import annotations
 
 import json
-import re
-import shutil
 
 import pytest
 
-from tests.helpers import REPO, run, tiny_params, write_params
+from tests.helpers import Project, stages_run, tiny_params
 
 STAGES = ["scrape", "filter", "crop", "downscale", "train", "evaluate"]
-COPIED = ["pipeline", "scraper", "dvc.yaml", ".dvcignore", ".gitignore"]
-
-
-def stages_run(output: str) -> list[str]:
-    return re.findall(r"Running stage '(\w+)'", output)
 
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory):
     """A fresh git + DVC repo holding the pipeline, after a first full `dvc repro`."""
-    home = tmp_path_factory.mktemp("home")
-    root = tmp_path_factory.mktemp("project")
-    for name in COPIED:
-        src = REPO / name
-        if src.is_dir():
-            shutil.copytree(src, root / name, ignore=shutil.ignore_patterns("__pycache__"))
-        else:
-            shutil.copy(src, root / name)
-    write_params(root / "params.yaml", tiny_params())
-    env = {
-        "PATH": __import__("os").environ["PATH"], "HOME": str(home), "LANG": "C.UTF-8",
-        "GIT_CONFIG_NOSYSTEM": "1", "DVC_NO_ANALYTICS": "1", "TF_CPP_MIN_LOG_LEVEL": "2",
-        "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.invalid",
-        "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.invalid",
-        "DVC_GLOBAL_CONFIG_DIR": str(home / "dvc-global"), "DVC_SYSTEM_CONFIG_DIR": str(home / "dvc-system"),
-        "DVC_SITE_CACHE_DIR": str(home / "dvc-site"),
-    }
-    def sh(*args: str, check: bool = True):
-        return run(list(args), root, env, check=check, timeout=900)
-
-    sh("git", "init", "-q", "-b", "main")
-    sh("dvc", "init", "-q")
-    sh("git", "add", "-A")
-    sh("git", "commit", "-qm", "pipeline")
-    first = sh("dvc", "repro")
-    sh("git", "add", "-A")
-    sh("git", "commit", "-qm", "first run")
-    return root, sh, first.stdout
+    p = Project.create(tmp_path_factory.mktemp("project") / "repo", tmp_path_factory.mktemp("home"), tiny_params())
+    first = p.sh("dvc", "repro")
+    p.commit("first run")
+    return p.root, p.sh, first.stdout
 
 
 def test_repro_runs_every_stage_in_order(project):
@@ -90,10 +59,31 @@ def test_exp_run_with_a_new_loss_reruns_only_train_and_evaluate(project):
     assert "mse" in shown
 
 
-def test_changing_crop_side_reruns_from_crop(project):
+def test_changing_filter_min_side_reruns_from_filter(project):
     root, sh, _ = project
     sh("git", "checkout", "-q", "--", ".")
     sh("dvc", "checkout", "-q", check=False)
-    exp = sh("dvc", "exp", "run", "-S", "crop.side=36", "-n", "crop36")
-    # filter reads crop.side too (images smaller than a crop are rejected).
+    exp = sh("dvc", "exp", "run", "-S", "filter.min_side=300", "-n", "min300")
     assert stages_run(exp.stdout) == ["filter", "crop", "downscale", "train", "evaluate"], exp.stdout
+    assert json.loads((root / "metrics" / "filter.json").read_text())["rejected_too_small"] > 0
+
+
+def test_a_crop_param_reruns_crop_but_identical_crops_stop_there(project):
+    """crop.side only matters outside `whole` mode: crop reruns, writes the same images,
+    and DVC skips the rest because crop's output hash did not change."""
+    _, sh, _ = project
+    sh("git", "checkout", "-q", "--", ".")
+    sh("dvc", "checkout", "-q", check=False)
+    exp = sh("dvc", "exp", "run", "-S", "crop.side=36", "-n", "crop36")
+    assert stages_run(exp.stdout) == ["crop"], exp.stdout
+
+
+def test_the_search_section_reruns_nothing(project):
+    """Only `python -m pipeline.search` reads params.yaml's `search` section."""
+    root, sh, _ = project
+    sh("git", "checkout", "-q", "--", ".")
+    sh("dvc", "checkout", "-q", check=False)
+    params = (root / "params.yaml").read_text()
+    (root / "params.yaml").write_text(params.replace("sampler: tpe", "sampler: random"))
+    assert "up to date" in sh("dvc", "status").stdout
+    (root / "params.yaml").write_text(params)

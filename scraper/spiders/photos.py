@@ -15,13 +15,13 @@ from urllib.parse import urlencode, urlparse
 from urllib.request import url2pathname
 
 import scrapy
-from pydantic import BaseModel, ValidationError, field_validator
+from pydantic import ValidationError
 from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from pipeline.images import IMAGE_SUFFIXES
-from scraper.items import PhotoItem
+from scraper.items import OpenverseAnswer, OpenverseHit, PhotoItem
 from scraper.policy import FetchPolicy, Source, file_source, web_source
 from scraper.rejections import Rejections, failure_reason, original_url
 
@@ -54,33 +54,6 @@ def looks_like_image(url: str) -> bool:
 def host_allowed(url: str, domains: frozenset[str]) -> bool:
     host = (urlparse(url).hostname or "").lower()
     return any(host == d or host.endswith("." + d) for d in domains)
-
-
-class OpenverseHit(BaseModel):
-    """One search hit; the answer is untrusted, so text fields that are not text are dropped
-    (never stored as a Python repr) and a hit without a string `url` is refused."""
-
-    url: str
-    foreign_landing_url: str = ""
-    license: str = ""
-    license_version: str = ""
-    creator: str = ""
-    title: str = ""
-
-    @field_validator("foreign_landing_url", "license", "license_version", "creator", "title", mode="before")
-    @classmethod
-    def _text_or_empty(cls, value: object) -> str:
-        return value.strip() if isinstance(value, str) else ""
-
-
-class OpenverseAnswer(BaseModel):
-    results: list[object]
-    page_count: int | None = None
-
-    @field_validator("page_count", mode="before")
-    @classmethod
-    def _count_or_none(cls, value: object) -> int | None:
-        return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 class PhotoSpider(scrapy.Spider):
