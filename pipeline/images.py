@@ -135,7 +135,8 @@ def load_rgb(path: Path | str, max_pixels: int = DEFAULT_MAX_PIXELS) -> np.ndarr
     return d.rgb if d.alpha is None else composite_on_white(d.rgb, d.alpha)
 
 
-def save_png(arr: np.ndarray, path: Path | str, icc_profile: bytes | None = None) -> None:
+def save_png(arr: np.ndarray, path: Path | str, icc_profile: bytes | None = None,
+             compress_level: int = PNG_COMPRESS_LEVEL) -> None:
     """Write a PNG with no timestamps or text chunks; parent folders are created."""
     path = Path(path)
     if arr.dtype != np.uint8:
@@ -145,7 +146,7 @@ def save_png(arr: np.ndarray, path: Path | str, icc_profile: bytes | None = None
     mode = mode or {3: "RGB", 4: "RGBA"}[channels]
     extra = {"icc_profile": icc_profile} if icc_profile else {}
     with atomic_path(path) as tmp:
-        Image.fromarray(arr, mode).save(tmp, format="PNG", compress_level=PNG_COMPRESS_LEVEL, **extra)
+        Image.fromarray(arr, mode).save(tmp, format="PNG", compress_level=compress_level, **extra)
 
 
 def list_images(folder: Path | str) -> list[Path]:

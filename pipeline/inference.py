@@ -13,11 +13,12 @@ import numpy as np
 
 DEFAULT_MODEL = Path("models/model.keras")
 
-# LR pixels per tile side, and tiles per model call: large enough that the overlap's
-# recomputation and the per-call overhead stay small, small enough that a batch's
-# activations fit in well under a gigabyte (benchmarks/upscale_bench.py measures them).
-DEFAULT_TILE = 256
-DEFAULT_BATCH = 4
+# LR pixels per tile side, and tiles per model call. One 512-pixel tile per call runs at
+# the model's own speed (the overlap costs 15 %; 256-pixel tiles in batches of 4 lost 25 %)
+# and lets the web server cancel a job within one tile; its activations take a few hundred
+# MB (benchmarks/upscale_bench.py measures speed and peak memory).
+DEFAULT_TILE = 512
+DEFAULT_BATCH = 1
 
 
 def load_model(path: Path = DEFAULT_MODEL):
@@ -90,7 +91,8 @@ class TileEngine:
     (tile + 2 * overlap) pixels a side, so TensorFlow traces it once per image shape class
     (not per edge tile) and both cores work on several tiles per call. With overlap >= the
     model's receptive radius the result equals whole-image inference within rounding, while
-    memory is bounded by the batch. `tile=0` runs each image whole.
+    memory is bounded by the batch. `tile=0` runs each image whole, as does any image of
+    at most (2 x tile)^2 pixels.
     """
 
     def __init__(self, model, tile: int = DEFAULT_TILE, overlap: int | None = None, batch: int = DEFAULT_BATCH,
@@ -105,13 +107,21 @@ class TileEngine:
         compiled = tf.function(lambda x: model(x, training=False), reduce_retracing=True)
         self._run = lambda x: compiled(x).numpy()
 
+    def tile_for(self, h: int, w: int) -> int:
+        """The tile side for an h x w image; 0 = whole. Up to (2 x tile)^2 pixels an image
+        runs whole: one call and no overlap recomputed, twice as fast as tiles on 1 MP
+        photos, in memory still bounded by the tile size."""
+        return 0 if self.tile <= 0 or h * w <= (2 * self.tile) ** 2 else self.tile
+
     def window(self, h: int, w: int) -> tuple[int, int]:
-        side = self.tile + 2 * self.overlap
-        return (h, w) if self.tile <= 0 else (min(side, h), min(side, w))
+        tile = self.tile_for(h, w)
+        side = tile + 2 * self.overlap
+        return (h, w) if tile <= 0 else (min(side, h), min(side, w))
 
     def tiles(self, h: int, w: int) -> int:
         """How many tiles an h x w image takes (the unit of `upscale`'s progress)."""
-        return 1 if self.tile <= 0 else -(-h // self.tile) * -(-w // self.tile)
+        tile = self.tile_for(h, w)
+        return 1 if tile <= 0 else -(-h // tile) * -(-w // tile)
 
     def upscale(self, rgb: np.ndarray, progress: Callable[[int], None] | None = None) -> np.ndarray:
         """(h, w, 3) uint8 in, (h * scale, w * scale, 3) uint8 out. `progress(n)` is called
@@ -119,7 +129,7 @@ class TileEngine:
         job) stops the work there."""
         h, w = rgb.shape[:2]
         s, (wh, ww) = self.scale, self.window(h, w)
-        tile = self.tile if self.tile > 0 else max(h, w)
+        tile = self.tile_for(h, w) or max(h, w)
         jobs = [(ys, xs) for ys in spans(h, tile, wh, self.overlap) for xs in spans(w, tile, ww, self.overlap)]
         out = np.empty((h * s, w * s, 3), np.uint8)
         for first in range(0, len(jobs), self.batch):

@@ -55,6 +55,7 @@ class Job:
     status: str = "queued"
     tiles_done: int = 0
     error: str | None = None
+    started_at: float | None = None
     finished_at: float | None = None
     cancel: threading.Event = field(default_factory=threading.Event)
 
@@ -78,8 +79,9 @@ class JobQueue:
         self.waiting: deque[Job] = deque()
         self.lock = threading.Condition()
         self.stopping = False
-        # Seconds per tile, measured (and kept up to date) per mode; a guess until then.
-        self.tile_s = {False: 0.2, True: 1.6}
+        # Seconds per input pixel, measured (and kept up to date) per mode; a guess until
+        # then. Per pixel, not per tile: small images run whole, as one "tile".
+        self.pixel_s = {False: 4e-6, True: 3.2e-5}
         self.worker = threading.Thread(target=self._work, name="upscale-worker", daemon=True)
 
     def start(self) -> None:
@@ -96,8 +98,8 @@ class JobQueue:
             self.worker.join(timeout=60)
         shutil.rmtree(self.root, ignore_errors=True)
 
-    def calibrate(self, tile_s: float) -> None:
-        self.tile_s = {False: tile_s, True: tile_s * 8}
+    def calibrate(self, pixel_s: float) -> None:
+        self.pixel_s = {False: pixel_s, True: pixel_s * 8}
 
     # -- requests ---------------------------------------------------------------------
 
@@ -123,7 +125,7 @@ class JobQueue:
             return self.jobs.get(job_id)
 
     def delete(self, job_id: str) -> Job | None:
-        """Cancel a job (a running one stops within one batch of tiles) and delete its files."""
+        """Cancel a job (a running one stops after the tile batch in hand: one tile by default) and delete its files."""
         with self.lock:
             job = self.jobs.pop(job_id, None)
             if job is None:
@@ -143,11 +145,11 @@ class JobQueue:
             return self.waiting.index(job) + 1 if job in self.waiting else 0
 
     def eta_s(self, job: Job) -> float | None:
-        """Seconds until `job` is done, from the measured time per tile."""
+        """Seconds until `job` is done, from the measured time per pixel."""
         with self.lock:
             if job.status not in ACTIVE:
                 return None
-            own = (job.tiles_total - job.tiles_done) * self.tile_s[job.self_ensemble]
+            own = self._seconds_left(job)
             return own + (self._seconds_ahead(job) if job.status == "queued" else 0.0)
 
     def _seconds_ahead(self, job: Job | None) -> float:
@@ -156,7 +158,14 @@ class JobQueue:
             if j is job:
                 break
             ahead.append(j)
-        return sum((j.tiles_total - j.tiles_done) * self.tile_s[j.self_ensemble] for j in ahead)
+        return sum(self._seconds_left(j) for j in ahead)
+
+    def _seconds_left(self, job: Job) -> float:
+        """A running job's own pace once it has one; else the measured time per pixel."""
+        left = job.tiles_total - job.tiles_done
+        if job.tiles_done and job.started_at is not None:
+            return (time.monotonic() - job.started_at) / job.tiles_done * left
+        return job.width * job.height * left / job.tiles_total * self.pixel_s[job.self_ensemble]
 
     def _expire(self) -> None:
         now = time.monotonic()
@@ -180,13 +189,14 @@ class JobQueue:
 
     def _run(self, job: Job) -> None:
         up = self.upscalers[job.self_ensemble]
-        last = [time.monotonic()]
+        job.started_at = time.monotonic()
+        last = [job.started_at]
 
         def progress(tiles: int) -> None:
             now = time.monotonic()
             # A moving average: the estimate follows the machine's load.
-            rate = (now - last[0]) / tiles
-            self.tile_s[job.self_ensemble] = 0.7 * self.tile_s[job.self_ensemble] + 0.3 * rate
+            rate = (now - last[0]) / (tiles * job.width * job.height / job.tiles_total)
+            self.pixel_s[job.self_ensemble] = 0.7 * self.pixel_s[job.self_ensemble] + 0.3 * rate
             last[0] = now
             job.tiles_done += tiles
             if job.cancel.is_set():

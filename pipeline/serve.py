@@ -200,8 +200,7 @@ def create_app(upscaler: Upscaler, limits: Limits, ensemble: Upscaler | None = N
     def get_limits():
         return {"max_upload_mb": limits.max_upload_mb, "max_input_mp": limits.max_input_mp,
                 "queue": limits.queue, "scale": upscaler.scale, "formats": list(ALLOWED_FORMATS),
-                "seconds_per_input_mp": round(queue.tile_s[False] * 1e6 / upscaler.engine.tile ** 2, 2)
-                if upscaler.engine.tile > 0 else None}
+                "seconds_per_input_mp": round(queue.pixel_s[False] * 1e6, 2)}
 
     @app.get("/healthz", summary="Liveness")
     def healthz():
@@ -216,7 +215,7 @@ def create_app(upscaler: Upscaler, limits: Limits, ensemble: Upscaler | None = N
 
 
 def calibrate(upscaler: Upscaler, queue: JobQueue) -> None:
-    """Time one tile batch (which also compiles the model) so the first estimate is real."""
+    """Time one tile-sized image (which also compiles the model) so the first estimate is real."""
     import numpy as np
 
     engine = upscaler.engine
@@ -225,7 +224,7 @@ def calibrate(upscaler: Upscaler, queue: JobQueue) -> None:
     engine.upscale(probe)
     start = time.perf_counter()
     engine.upscale(probe)
-    queue.calibrate((time.perf_counter() - start) / engine.tiles(side, side))
+    queue.calibrate((time.perf_counter() - start) / side**2)
 
 
 def main(argv: list[str] | None = None) -> int:

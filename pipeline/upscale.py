@@ -1,7 +1,7 @@
 """Upscale your own photos with the trained model.
 
     python -m pipeline.upscale photo.jpg more/ --out out/ [--model models/model.keras]
-                               [--tile 256] [--batch 4] [--overlap N] [--self-ensemble] [--overwrite]
+                               [--tile 512] [--batch 1] [--overlap N] [--self-ensemble] [--overwrite]
 
 Each input `name.ext` becomes `OUT/name.png` (`--out` may name a file when there is one
 input). Any mode Pillow reads works: alpha is upscaled separately (bicubic), grayscale
@@ -55,9 +55,16 @@ class Upscaler:
         return result
 
 
+# zlib level 1, not the pipeline's 6: on photos it writes files 1-7 % larger in a
+# quarter of the time, and at level 6 encoding a 24 MP result took as long as computing it
+# (benchmarks/upscale_bench.py).
+RESULT_PNG_LEVEL = 1
+
+
 def save_result(img: Image.Image, d: Decoded, dst: Path) -> None:
     """The PNG `upscale` writes (the web server serves the same bytes)."""
-    save_png(np.asarray(img), dst, icc_profile=None if d.grayscale else d.icc_profile)
+    save_png(np.asarray(img), dst, icc_profile=None if d.grayscale else d.icc_profile,
+             compress_level=RESULT_PNG_LEVEL)
 
 
 def expand_inputs(inputs: Iterable[Path]) -> list[Path]:
