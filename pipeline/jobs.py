@@ -125,7 +125,8 @@ class JobQueue:
             return self.jobs.get(job_id)
 
     def delete(self, job_id: str) -> Job | None:
-        """Cancel a job (a running one stops after the tile batch in hand: one tile by default) and delete its files."""
+        """Cancel a job and delete its files; a running one stops after the tile batch in
+        hand (one tile by default)."""
         with self.lock:
             job = self.jobs.pop(job_id, None)
             if job is None:
