@@ -122,6 +122,17 @@ def run_batch(up: Upscaler, pairs: list[tuple[Path, Path]], max_pixels: int) -> 
         why = str(error) if isinstance(error, BadImage) else f"{src}: unexpected error: {error!r}"
         print(f"upscale: {why}", file=sys.stderr)
 
+    def finish(saving: tuple[Path, Path, Future] | None) -> None:
+        """Wait for an output being written; report it as done or failed."""
+        if saving is None:
+            return
+        src, dst, future = saving
+        try:
+            future.result()
+            log.info("%s -> %s", src, dst)
+        except Exception as e:
+            report(src, e)
+
     with ThreadPoolExecutor(max_workers=2) as io, tqdm(total=0, unit="tile", disable=None) as bar:
         loading = io.submit(decode, pairs[0][0], max_pixels) if pairs else None
         saving: tuple[Path, Path, Future] | None = None
@@ -136,20 +147,9 @@ def run_batch(up: Upscaler, pairs: list[tuple[Path, Path]], max_pixels: int) -> 
             except Exception as e:
                 report(src, e)
                 continue
-            if saving is not None:
-                done_src, done_dst, future = saving
-                try:
-                    future.result()
-                    log.info("%s -> %s", done_src, done_dst)
-                except Exception as e:
-                    report(done_src, e)
+            finish(saving)
             saving = (src, dst, io.submit(save_result, img, d, dst))
-        if saving is not None:
-            try:
-                saving[2].result()
-                log.info("%s -> %s", saving[0], saving[1])
-            except Exception as e:
-                report(saving[0], e)
+        finish(saving)
     return failed
 
 
