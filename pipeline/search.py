@@ -1,6 +1,6 @@
 """Automated hyper-parameter search where every trial is a DVC experiment.
 
-    python -m pipeline.search --trials 20 [--set train.epochs=2 ...] [--study NAME] [--jobs 1]
+    python -m pipeline.search --trials 20 [--set train.epochs=2 ...] [--study NAME]
 
 Optuna proposes params from params.yaml's `search.space` (TPE by default; CMA-ES, NSGA-II
 or random by `search.sampler`); each trial runs as `dvc exp run -n <study>-<k> -S ...`, so

@@ -180,7 +180,7 @@ def create_app(upscaler: Upscaler, limits: Limits, ensemble: Upscaler | None = N
         if job.status != "done":
             raise HTTPException(409, f"job is {job.status}" + (f": {job.error}" if job.error else ""))
         return FileResponse(job.result, media_type="image/png",
-                            filename=f"{PurePath(job.name).stem}_{queue.upscalers[False].scale}x.png")
+                            filename=f"{PurePath(job.name).stem}_{upscaler.scale}x.png")
 
     @app.get("/api/jobs/{job_id}/input", summary="The decoded input as PNG, oriented like the result",
              response_class=FileResponse)
