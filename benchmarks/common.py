@@ -15,14 +15,15 @@ RESULTS = REPO / "benchmarks" / "results"
 
 
 def run_child(args: list[str], cwd: Path = REPO, env: dict | None = None) -> dict:
-    """Run a Python child; return wall seconds and its peak resident memory (MiB).
+    """Run a Python child; return wall seconds, its peak resident memory (MiB) and output.
 
-    Each measurement gets its own process so ru_maxrss is that run's peak alone."""
-    code = ("import resource, runpy, sys, time; sys.argv = sys.argv[1:]; t = time.perf_counter();\n"
+    Each measurement gets its own process so the peak is that run's alone. The peak is the
+    kernel's VmHWM, which starts afresh at exec: ru_maxrss would carry over the parent's."""
+    code = ("import re, runpy, sys, time; sys.argv = sys.argv[1:]; t = time.perf_counter();\n"
             "try:\n    runpy.run_module(sys.argv[0], run_name='__main__', alter_sys=True)\n"
             "except SystemExit as e:\n    assert not e.code, e.code\n"
-            "print('__BENCH__', time.perf_counter() - t, "
-            "resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, file=sys.stderr)")
+            "hwm = re.search(r'VmHWM:\\s+(\\d+) kB', open('/proc/self/status').read()).group(1)\n"
+            "print('__BENCH__', time.perf_counter() - t, int(hwm) / 1024, file=sys.stderr)")
     full_env = {**os.environ, "PYTHONPATH": str(REPO), "TF_CPP_MIN_LOG_LEVEL": "3", **(env or {})}
     start = time.perf_counter()
     proc = subprocess.run([sys.executable, "-c", code, *args], cwd=cwd, env=full_env, capture_output=True, text=True)
@@ -31,7 +32,7 @@ def run_child(args: list[str], cwd: Path = REPO, env: dict | None = None) -> dic
     line = next(x for x in proc.stderr.splitlines() if x.startswith("__BENCH__"))
     _, inner, rss = line.split()
     return {"wall_s": time.perf_counter() - start, "run_s": float(inner), "peak_mib": float(rss),
-            "stdout": proc.stdout}
+            "stdout": proc.stdout, "stderr": proc.stderr}
 
 
 def cpu_model() -> str:

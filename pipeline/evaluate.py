@@ -18,13 +18,14 @@ from pathlib import Path
 from pipeline import charts, pictures
 from pipeline.cli import stage_params, stage_parser
 from pipeline.images import load_rgb, save_png
-from pipeline.inference import DEFAULT_MODEL, TileEngine, load_model
+from pipeline.inference import DEFAULT_MODEL, load_model
 from pipeline.outputs import reset_folder, write_json
 from pipeline.params import Evaluate
 from pipeline.resize import Method, upscale
 from pipeline.scoring import TABLE_FIELDS, print_table, score_methods, summarize, table_rows
 from pipeline.splits import SPLITS, split_images
 from pipeline.tables import write_table
+from pipeline.tiles import TileEngine
 
 
 def evaluate_split(model, lr_dir: Path, hr_dir: Path, split: str, scale: int, baseline: Method,

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from pipeline.images import Decoded, save_png
-from pipeline.upscale import Upscaler, save_result
+from pipeline.upscale import Upscaler
 
 log = logging.getLogger(__name__)
 
@@ -206,8 +206,7 @@ class JobQueue:
         try:
             d = job.decoded
             save_png(input_pixels(d), job.input)
-            img = up.upscale_decoded(d, progress)
-            save_result(img, d, job.result)
+            up.save(d, job.result, progress)
             status, error = "done", None
         except Cancelled:
             status, error = "cancelled", None

@@ -14,9 +14,10 @@ from pathlib import Path
 
 from pipeline import pictures
 from pipeline.images import load_rgb, save_png
-from pipeline.inference import DEFAULT_MODEL, TileEngine, load_model
+from pipeline.inference import DEFAULT_MODEL, load_model
 from pipeline.resize import upscale
 from pipeline.splits import split_images
+from pipeline.tiles import TileEngine
 
 CROP, ZOOM = 96, 3
 

@@ -17,11 +17,12 @@ import sys
 from pathlib import Path
 
 from pipeline.images import DEFAULT_MAX_PIXELS, BadImage, decode, list_images
-from pipeline.inference import DEFAULT_MODEL, DEFAULT_TILE, TileEngine, load_model
+from pipeline.inference import DEFAULT_MODEL, load_model
 from pipeline.outputs import write_json
 from pipeline.resize import downscale, modcrop
 from pipeline.scoring import TABLE_FIELDS, min_side, print_table, score_methods, summarize, table_rows
 from pipeline.tables import write_table
+from pipeline.tiles import DEFAULT_TILE, TileEngine
 
 
 def score_folder(engine: TileEngine, folder: Path, args: argparse.Namespace) -> tuple[dict | None, list, list]:

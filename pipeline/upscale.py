@@ -1,7 +1,7 @@
 """Upscale your own photos with the trained model.
 
     python -m pipeline.upscale photo.jpg more/ --out out/ [--model models/model.keras]
-                               [--tile 512] [--batch 1] [--overlap N] [--self-ensemble] [--overwrite]
+                               [--tile 1024] [--batch 1] [--overlap N] [--self-ensemble] [--overwrite]
 
 Each input `name.ext` becomes `OUT/name.png` (`--out` may name a file when there is one
 input). Any mode Pillow reads works: alpha is upscaled separately (bicubic), grayscale
@@ -14,57 +14,82 @@ status is 1 if any input failed.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import sys
-from collections.abc import Callable, Iterable
-from concurrent.futures import Future, ThreadPoolExecutor
+import time
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 from tqdm import tqdm
 
-from pipeline.images import DEFAULT_MAX_PIXELS, BadImage, Decoded, decode, from_pil, list_images, save_png
-from pipeline.inference import DEFAULT_BATCH, DEFAULT_MODEL, DEFAULT_TILE, TileEngine, load_model
+from pipeline.images import DEFAULT_MAX_PIXELS, BadImage, Decoded, decode, from_pil, list_images
+from pipeline.inference import DEFAULT_MODEL, load_model
+from pipeline.outputs import atomic_path
+from pipeline.png_stream import PngStream
 from pipeline.resize import pillow_resize
+from pipeline.tiles import DEFAULT_BATCH, DEFAULT_TILE, TileEngine
 
 log = logging.getLogger("upscale")
 
 
+# zlib level 1, not the pipeline's 6: on photos it writes files a few % larger in a quarter
+# of the time; at level 6 encoding a 24 MP result took as long as computing it.
+RESULT_PNG_LEVEL = 1
+
+
 class Upscaler:
-    """`upscale(image) -> image` with one loaded model: what the CLI, the web server and
-    any Python caller share, so the same input gives the same bytes everywhere."""
+    """One loaded model turning images into 2x images: what the CLI, the web server and any
+    Python caller share, so the same input gives the same bytes everywhere."""
 
     def __init__(self, model, tile: int = DEFAULT_TILE, overlap: int | None = None,
                  self_ensemble: bool = False, batch: int = DEFAULT_BATCH) -> None:
         self.engine = TileEngine(model, tile, overlap, batch, self_ensemble)
         self.scale = self.engine.scale
 
+    def result_bands(self, d: Decoded, progress: Callable[[int], None] | None = None) -> Iterator[np.ndarray]:
+        """The result's rows as they are computed: RGB, one channel for a grayscale input
+        (the model sees R=G=B; the luma is taken back), alpha (upscaled bicubic) last."""
+        h, w = d.rgb.shape[:2]
+        alpha = None if d.alpha is None else pillow_resize(d.alpha, (h * self.scale, w * self.scale))
+        top = 0
+        for band in self.engine.bands(d.rgb, progress):
+            pixels = np.asarray(Image.fromarray(band).convert("L"))[..., None] if d.grayscale else band
+            if alpha is not None:
+                pixels = np.concatenate([pixels, alpha[top:top + len(band), :, None]], axis=-1)
+            top += len(band)
+            yield pixels
+
     def upscale(self, image: Image.Image) -> Image.Image:
-        """PIL in, PIL out: RGB, RGBA (alpha upscaled bicubic) or L, EXIF rotation applied."""
-        return self.upscale_decoded(from_pil(image))
+        """PIL in, PIL out: RGB, RGBA, L or LA, EXIF rotation applied."""
+        pixels = np.concatenate(list(self.result_bands(from_pil(image))))
+        return Image.fromarray(pixels[..., 0] if pixels.shape[-1] == 1 else pixels,
+                               {1: "L", 2: "LA", 3: "RGB", 4: "RGBA"}[pixels.shape[-1]])
 
-    def upscale_decoded(self, d: Decoded, progress: Callable[[int], None] | None = None) -> Image.Image:
-        sr = self.engine.upscale(d.rgb, progress)
-        # The model sees gray as R=G=B; take the luma back so the file stays grayscale.
-        result = Image.fromarray(sr).convert("L") if d.grayscale else Image.fromarray(sr)
-        if d.alpha is not None:
-            h, w = d.alpha.shape
-            result.putalpha(Image.fromarray(pillow_resize(d.alpha, (h * self.scale, w * self.scale))))
-        return result
+    def save(self, d: Decoded, dst: Path, progress: Callable[[int], None] | None = None) -> None:
+        """Upscale into the PNG `dst`, written atomically. The web server serves these bytes."""
+        self.start_save(d, dst, progress)()
 
-
-# zlib level 1, not the pipeline's 6: on photos it writes files 1-7 % larger in a
-# quarter of the time, and at level 6 encoding a 24 MP result took as long as computing it
-# (benchmarks/upscale_bench.py).
-RESULT_PNG_LEVEL = 1
-
-
-def save_result(img: Image.Image, d: Decoded, dst: Path) -> None:
-    """The PNG `upscale` writes (the web server serves the same bytes)."""
-    save_png(np.asarray(img), dst, icc_profile=None if d.grayscale else d.icc_profile,
-             compress_level=RESULT_PNG_LEVEL)
+    def start_save(self, d: Decoded, dst: Path,
+                   progress: Callable[[int], None] | None = None) -> Callable[[], None]:
+        """Compute the result into the PNG `dst`, each band of rows compressed on other
+        threads while the model computes the next; return the call that waits for the last
+        pieces and puts the file in place, so a caller can start on the next image first.
+        On an error, here or in that call, nothing is left behind."""
+        h, w = d.rgb.shape[:2]
+        channels = (1 if d.grayscale else 3) + (d.alpha is not None)
+        icc = None if d.grayscale else d.icc_profile
+        with contextlib.ExitStack() as stack:
+            file = stack.enter_context(stack.enter_context(atomic_path(dst)).open("wb"))
+            png = stack.enter_context(PngStream(file, w * self.scale, h * self.scale, channels, icc,
+                                                RESULT_PNG_LEVEL))
+            for band in self.result_bands(d, progress):
+                png.write(band)
+            return stack.pop_all().close
 
 
 def expand_inputs(inputs: Iterable[Path]) -> list[Path]:
@@ -111,45 +136,50 @@ def plan_outputs(files: list[Path], out: Path, overwrite: bool) -> tuple[list[tu
 
 
 def run_batch(up: Upscaler, pairs: list[tuple[Path, Path]], max_pixels: int) -> int:
-    """Upscale every (input, output) pair; returns how many failed. The next input is
-    decoded and the last output encoded on threads while the model works on the current
-    one, so the cores are busy with the model, not waiting on Pillow."""
-    failed = 0
+    """Upscale every (input, output) pair; returns how many failed. While the model works
+    on one input, the next is decoded on a thread and the last one's file is finished.
+    Logs the speed at the end: output megapixels per second, the model already loaded."""
+    failed, output_pixels, start = 0, 0, time.perf_counter()
 
-    def report(src: Path, error: BaseException) -> None:
+    def report(src: Path, error: Exception) -> None:
         nonlocal failed
         failed += 1
         why = str(error) if isinstance(error, BadImage) else f"{src}: unexpected error: {error!r}"
         print(f"upscale: {why}", file=sys.stderr)
 
-    def finish(saving: tuple[Path, Path, Future] | None) -> None:
-        """Wait for an output being written; report it as done or failed."""
-        if saving is None:
-            return
-        src, dst, future = saving
-        try:
-            future.result()
-            log.info("%s -> %s", src, dst)
-        except Exception as e:
-            report(src, e)
-
-    with ThreadPoolExecutor(max_workers=2) as io, tqdm(total=0, unit="tile", disable=None) as bar:
-        loading = io.submit(decode, pairs[0][0], max_pixels) if pairs else None
-        saving: tuple[Path, Path, Future] | None = None
-        for i, (src, dst) in enumerate(pairs):
-            current, loading = loading, (io.submit(decode, pairs[i + 1][0], max_pixels) if i + 1 < len(pairs)
-                                         else None)
-            try:  # one input must never stop the batch
-                d = current.result()
-                bar.reset(total=up.engine.tiles(*d.rgb.shape[:2]))
-                bar.set_description(src.name)
-                img = up.upscale_decoded(d, progress=bar.update)
+    def finish(saving: tuple[Path, Path, Callable[[], None], int] | None) -> None:
+        nonlocal output_pixels
+        if saving is not None:
+            src, dst, done, pixels = saving
+            try:
+                done()
+                output_pixels += pixels
+                log.info("%s -> %s", src, dst)
             except Exception as e:
                 report(src, e)
-                continue
+
+    saving = None
+    with ThreadPoolExecutor(max_workers=1) as io, tqdm(total=0, unit="tile", disable=None) as bar:
+        loading = io.submit(decode, pairs[0][0], max_pixels) if pairs else None
+        try:
+            for i, (src, dst) in enumerate(pairs):
+                current, loading = loading, (io.submit(decode, pairs[i + 1][0], max_pixels)
+                                             if i + 1 < len(pairs) else None)
+                try:  # one input must never stop the batch
+                    d = current.result()
+                    bar.reset(total=up.engine.tiles(*d.rgb.shape[:2]))
+                    bar.set_description(src.name)
+                    done = up.start_save(d, dst, progress=bar.update)
+                except Exception as e:
+                    report(src, e)
+                    continue
+                previous, saving = saving, (src, dst, done, d.rgb.shape[0] * d.rgb.shape[1] * up.scale**2)
+                finish(previous)
+        finally:  # also on Ctrl-C: the last computed result is written, not left half done
             finish(saving)
-            saving = (src, dst, io.submit(save_result, img, d, dst))
-        finish(saving)
+    seconds = time.perf_counter() - start
+    log.info("%d of %d written: %.2f output MP in %.2f s, %.3f MP/s", len(pairs) - failed, len(pairs),
+             output_pixels / 1e6, seconds, output_pixels / 1e6 / seconds)
     return failed
 
 

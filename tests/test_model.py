@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import sys
+from itertools import pairwise
 
 import numpy as np
 import pytest
 
-from pipeline.inference import TileEngine, predict, predict_float, spans
+from pipeline.inference import predict, predict_float
 from pipeline.model import build_model, flops_per_lr_pixel, save_model
 from pipeline.params import load_params
 from pipeline.resize import upscale
+from pipeline.tiles import TileEngine, spans
 from tests.helpers import REPO, photo_like, run
 
 TINY = load_params(REPO / "params.yaml").model.model_copy(update={"blocks": 2, "filters": 8})
@@ -80,14 +82,33 @@ def test_the_overlap_is_what_hides_the_seams():
     assert np.abs(whole.astype(int) - seams.astype(int)).max() > 1
 
 
-def test_every_window_is_inside_the_image():
-    for length, tile, window, overlap in [(61, 16, 26, 5), (100, 32, 48, 8), (30, 16, 30, 8)]:
-        parts = spans(length, tile, window, overlap)
-        assert [(a, b) for a, b, _ in parts] == [(a, min(a + tile, length)) for a in range(0, length, tile)]
+def test_tiles_are_balanced_and_every_window_is_inside_the_image():
+    for length, tile, overlap in [(61, 16, 5), (100, 32, 8), (30, 16, 8), (3000, 1024, 18), (7, 7, 3)]:
+        window, parts = spans(length, tile, overlap)
+        assert parts[0][0] == 0
+        assert parts[-1][1] == length
+        assert all(a[1] == b[0] for a, b in pairwise(parts))  # no gap, no overlap
+        sizes = [end - start for start, end, _ in parts]
+        assert len(parts) == -(-length // tile)
+        assert max(sizes) <= tile
+        assert max(sizes) - min(sizes) <= 1
         for start, end, at in parts:
             assert 0 <= at <= length - window
             assert at <= max(start - overlap, 0)  # as much context before the tile as exists
             assert at + window >= min(end + overlap, length)  # and after it
+    assert spans(3000, 1024, 18) == (1036, [(0, 1000, 0), (1000, 2000, 982), (2000, 3000, 1964)])
+
+
+def test_bands_come_a_row_of_tiles_at_a_time_in_order():
+    m = random_weights(build_model(TINY, 2))
+    img = photo_like(45, 61)
+    whole = TileEngine(m, tile=16, batch=4).upscale(img)
+    bands = list(TileEngine(m, tile=16, batch=4).bands(img))
+    assert [len(b) for b in bands] == [30, 30, 30]  # three rows of 15 LR pixels
+    assert np.array_equal(np.concatenate(bands), whole)
+    engine = TileEngine(m, tile=16)
+    assert engine.tiles(16, 16) == engine.tiles(8, 32) == 1  # up to tile x tile pixels: whole
+    assert engine.tiles(16, 17) == 2
 
 
 def test_progress_counts_tiles_and_can_stop_the_work():

@@ -22,13 +22,13 @@ class SlowUpscaler(Upscaler):
 
     delay_s = 0.15
 
-    def upscale_decoded(self, d, progress=None):
+    def result_bands(self, d, progress=None):
         def slow(tiles: int) -> None:
             time.sleep(self.delay_s * tiles)
             if progress:
                 progress(tiles)
 
-        return super().upscale_decoded(d, slow)
+        return super().result_bands(d, slow)
 
 
 @pytest.fixture(scope="module")

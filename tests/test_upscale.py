@@ -61,6 +61,7 @@ def test_bad_inputs_are_reported_and_the_rest_are_done(tmp_path, model_path):
     assert f"{tmp_path / 'missing.jpg'}: no such file" in err
     assert f"{big}: 100x100 = 10000 pixels exceeds the cap of 5000" in err
     assert "3 of 4 inputs failed" in err
+    assert "1 of 4 written: 0.00 output MP in " in err  # 40 x 40 = 1,600 pixels out
     assert Image.open(out / "good.png").size == (40, 40)
     assert sorted(p.name for p in out.iterdir()) == ["good.png"]
 
@@ -92,6 +93,26 @@ def test_python_api_takes_and_returns_pil_images(model_path):
     assert (gray.size, gray.mode) == ((26, 18), "L")
     cmyk = up.upscale(Image.fromarray(photo_like(9, 13)).convert("CMYK"))
     assert (cmyk.size, cmyk.mode) == ((26, 18), "RGB")
+
+
+def test_the_file_holds_what_the_python_api_returns_and_a_stopped_one_leaves_nothing(tmp_path, model_path):
+    from pipeline.images import decode
+    from pipeline.upscale import Upscaler, load_model
+
+    up = Upscaler(load_model(model_path), tile=16)  # several bands per photo
+    write_inputs(tmp_path / "in")
+    for src in sorted((tmp_path / "in").iterdir()):
+        up.save(decode(src), tmp_path / f"{src.stem}.png")
+        expected, got = up.upscale(Image.open(src)), Image.open(tmp_path / f"{src.stem}.png")
+        assert got.mode == expected.mode, src.name
+        assert np.array_equal(np.asarray(got), np.asarray(expected)), src.name
+
+    def stop(tiles):
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        up.save(decode(tmp_path / "in" / "photo.jpg"), tmp_path / "stopped.png", stop)
+    assert not [p.name for p in tmp_path.iterdir() if "stopped" in p.name]
 
 
 def test_outputs_are_planned_before_anything_is_written(tmp_path, model_path):
