@@ -34,13 +34,17 @@ def _save(fig, path: Path) -> None:
 
 
 def line_chart(xs: list[float], ys: list[float], title: str, xlabel: str, ylabel: str, path: Path,
-               log_y: bool = False) -> None:
+               log_y: bool = False, whole_x: bool = False) -> None:
+    """`whole_x`: ticks on whole numbers only (trials: a handful of points got 0.5 steps)."""
     import matplotlib
+    from matplotlib.ticker import MaxNLocator
 
     with matplotlib.rc_context(STYLE):
         fig = _figure()
         ax = fig.subplots()
         ax.plot(xs, ys, marker="o", markersize=3, color="#1f6feb")
+        if whole_x:
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         if log_y:
             ax.set_yscale("log")
         ax.set(title=title, xlabel=xlabel, ylabel=ylabel)

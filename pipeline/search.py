@@ -96,9 +96,10 @@ def lookup(metrics: dict, dotted: str) -> float:
 
 
 def experiment_metrics(name: str) -> dict:
-    """metrics/eval.json of the DVC experiment `name`, from `dvc exp show --json`."""
-    shown = json.loads(subprocess.run(["dvc", "exp", "show", "--json"], capture_output=True, text=True,
-                                      check=True).stdout)
+    """metrics/eval.json of the DVC experiment `name`, from `dvc exp show --json`. All
+    commits: a study outlives the commit its first trials were based on."""
+    shown = json.loads(subprocess.run(["dvc", "exp", "show", "--json", "--all-commits"], capture_output=True,
+                                      text=True, check=True).stdout)
     for commit in shown:
         for exp in commit.get("experiments") or []:
             for revision in exp.get("revs", []):
@@ -217,14 +218,18 @@ def report(study, s: Search, name: str) -> int:
     if complete:
         best = study.best_trial
         experiment = best.user_attrs["experiment"]
-        test = experiment_metrics(experiment).get("test", {}).get("gain_db")
+        try:
+            test = experiment_metrics(experiment).get("test", {}).get("gain_db")
+        except KeyError as e:  # removed with `dvc exp remove`, or a clone without the experiment refs
+            log.warning("%s: no test score", e)
+            test = None
         result["best"] = {"trial": best.number, "experiment": experiment, "params": best.params,
                           "objective": best.value, "test_gain_db": test, "apply": f"dvc exp apply {experiment}"}
         print(f"best: {experiment} ({s.objective} {best.value:.4f}; test gain {test})"
               f"\napply it with: dvc exp apply {experiment}")
         points = [(r["trial"], r["objective"]) for r in rows if r["objective"] is not None]
         charts.line_chart([p[0] for p in points], [p[1] for p in points], f"Search {name}: {s.objective} per trial",
-                          "trial", s.objective, RESULTS / f"{name}.png")
+                          "trial", s.objective, RESULTS / f"{name}.png", whole_x=True)
     write_json(result, RESULTS / f"{name}.json")
     return 0 if complete else 1
 

@@ -76,6 +76,12 @@ def test_a_search_makes_experiments_survives_a_kill_and_applies_the_best(tmp_pat
     assert (project.root / "metrics" / "search" / "tiny.png").stat().st_size > 1000
     assert f"dvc exp apply {best['experiment']}" in second.stdout
 
+    # Committing moves HEAD past the trials' baseline: the report must still find them.
+    project.commit("the search's report")
+    again = project.sh(*command)
+    assert "3 trials finished, 0 to run" in again.stderr
+    assert json.loads((project.root / "metrics" / "search" / "tiny.json").read_text())["best"] == best
+
     project.sh("dvc", "exp", "apply", best["experiment"])
     applied = yaml.safe_load((project.root / "params.yaml").read_text())
     assert applied["train"]["lr"] == pytest.approx(best["params"]["train.lr"])
