@@ -100,10 +100,8 @@ class PngStream:
     def __exit__(self, kind, error, trace) -> None:
         if kind is None:
             self.close()
-            return
-        for piece in self.pieces:
-            piece.cancel()
-        self.pool.shutdown(wait=True)
+        else:
+            self._abandon()
 
     def write(self, rows: np.ndarray) -> None:
         """The next rows: (n, width, channels) uint8, or (n, width) for one channel."""
@@ -116,10 +114,10 @@ class PngStream:
         self.rows_given += len(rows)
         self.waiting.append(rows.reshape(len(rows), self.stride))
         count = sum(map(len, self.waiting))
-        # Cut whole pieces, always keeping a row back: the piece that ends the image is
-        # only known at close(), and it must finish the deflate stream.
-        whole = (count - 1) // self.rows_per_piece * self.rows_per_piece
-        if whole:
+        if count > self.rows_per_piece:
+            # Cut whole pieces, always keeping a row back: the piece that ends the image
+            # is only known at close(), and it must finish the deflate stream.
+            whole = (count - 1) // self.rows_per_piece * self.rows_per_piece
             rows = np.concatenate(self.waiting)
             for start in range(0, whole, self.rows_per_piece):
                 self._submit(rows[start:start + self.rows_per_piece], last=False)
@@ -127,13 +125,23 @@ class PngStream:
         self._drain(wait=False)
 
     def close(self) -> None:
-        if self.rows_given != self.height:
-            raise ValueError(f"the PNG was declared with {self.height} rows but given {self.rows_given}")
-        self._submit(np.concatenate(self.waiting), last=True)
-        self._drain(wait=True)
+        try:
+            if self.rows_given != self.height:
+                raise ValueError(f"the PNG was declared with {self.height} rows but given {self.rows_given}")
+            self._submit(np.concatenate(self.waiting), last=True)
+            self._drain(wait=True)
+        except BaseException:
+            self._abandon()
+            raise
         self.pool.shutdown()
         self.file.write(chunk(b"IDAT", struct.pack(">I", self.adler)))
         self.file.write(chunk(b"IEND", b""))
+
+    def _abandon(self) -> None:
+        """Drop what is not yet compressed; wait only for the pieces already running."""
+        for piece in self.pieces:
+            piece.cancel()
+        self.pool.shutdown(wait=True)
 
     def _submit(self, rows: np.ndarray, last: bool) -> None:
         self.pieces.append(self.pool.submit(encode_piece, self.context, rows, self.level, last))
