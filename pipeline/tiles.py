@@ -15,7 +15,7 @@ from itertools import pairwise
 
 import numpy as np
 
-from pipeline.inference import run_model, to_uint8
+from pipeline.inference import model_scale, run_model, to_uint8
 
 # LR pixels per tile side, and tiles per model call. With the default model's 18 pixels of
 # overlap a 1024 tile recomputes 7 % of its pixels (a 512 tile: 15 %); upscaling a 6 MP
@@ -52,8 +52,7 @@ class TileEngine:
                  self_ensemble: bool = False) -> None:
         import tensorflow as tf
 
-        from pipeline.inference import model_scale
-        from pipeline.model import receptive_radius
+        from pipeline.model import receptive_radius  # late, like TensorFlow: it imports Keras
 
         self.model, self.scale = model, model_scale(model)
         self.tile, self.batch, self.self_ensemble = tile, batch, self_ensemble
