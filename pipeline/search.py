@@ -95,11 +95,12 @@ def lookup(metrics: dict, dotted: str) -> float:
     return float(node)
 
 
-def experiment_metrics(name: str) -> dict:
-    """metrics/eval.json of the DVC experiment `name`, from `dvc exp show --json`. All
-    commits: a study outlives the commit its first trials were based on."""
-    shown = json.loads(subprocess.run(["dvc", "exp", "show", "--json", "--all-commits"], capture_output=True,
-                                      text=True, check=True).stdout)
+def experiment_metrics(name: str, all_commits: bool = False) -> dict:
+    """metrics/eval.json of the DVC experiment `name`, from `dvc exp show --json`: of
+    HEAD's experiments (a trial just run), or of every commit's (a study outlives the
+    commit its first trials were based on; slower as history grows)."""
+    args = ["dvc", "exp", "show", "--json"] + (["--all-commits"] if all_commits else [])
+    shown = json.loads(subprocess.run(args, capture_output=True, text=True, check=True).stdout)
     for commit in shown:
         for exp in commit.get("experiments") or []:
             for revision in exp.get("revs", []):
@@ -219,7 +220,7 @@ def report(study, s: Search, name: str) -> int:
         best = study.best_trial
         experiment = best.user_attrs["experiment"]
         try:
-            test = experiment_metrics(experiment).get("test", {}).get("gain_db")
+            test = experiment_metrics(experiment, all_commits=True).get("test", {}).get("gain_db")
         except KeyError as e:  # removed with `dvc exp remove`, or a clone without the experiment refs
             log.warning("%s: no test score", e)
             test = None

@@ -92,8 +92,9 @@ class TileEngine:
                 x[i] = rgb[wy:wy + wh, wx:wx + ww]
             sr = run_model(self._run, np.divide(x, np.float32(255.0), out=x), self.self_ensemble)
             for i, (row, (y0, y1, wy), (x0, x1, wx)) in enumerate(chunk):
-                band = rows.setdefault(row, np.empty(((y1 - y0) * s, w * s, 3), np.uint8))
-                band[:, x0 * s:x1 * s] = to_uint8(sr[i, (y0 - wy) * s:(y1 - wy) * s, (x0 - wx) * s:(x1 - wx) * s])
+                if row not in rows:
+                    rows[row] = np.empty(((y1 - y0) * s, w * s, 3), np.uint8)
+                rows[row][:, x0 * s:x1 * s] = to_uint8(sr[i, (y0 - wy) * s:(y1 - wy) * s, (x0 - wx) * s:(x1 - wx) * s])
                 left[row] -= 1
             if progress:
                 progress(len(chunk))
