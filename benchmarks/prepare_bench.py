@@ -46,21 +46,21 @@ def main() -> None:
         result["megapixels"] = round(megapixels, 1)
         p = tmp / "params.yaml"
         p.write_text(yaml.safe_dump(params))
-        for jobs in (1, 2):
+        for processes in (1, 2):
             stages = {
-                "filter": ["pipeline.filter", str(tmp / "raw"), str(tmp / "f"), str(tmp / "f.json")],
-                "crop": ["pipeline.crop", str(tmp / "f"), str(tmp / "hr")],
-                "downscale": ["pipeline.downscale", str(tmp / "hr"), str(tmp / "lr")],
+                "filter": ["pipeline.stages.filter", str(tmp / "raw"), str(tmp / "f"), str(tmp / "f.json")],
+                "crop": ["pipeline.stages.crop", str(tmp / "f"), str(tmp / "hr")],
+                "downscale": ["pipeline.stages.downscale", str(tmp / "hr"), str(tmp / "lr")],
             }
             timings = {}
             for name, argv in stages.items():
-                r = run_child([*argv, "--params", str(p), "--jobs", str(jobs)])
+                r = run_child([*argv, "--params", str(p), "--processes", str(processes)])
                 timings[name] = {"seconds": round(r["run_s"], 2), "peak_mib_per_process": round(r["peak_mib"])}
             total = sum(t["seconds"] for t in timings.values())
             crops = len(list((tmp / "hr").rglob("*.png")))
-            result[f"jobs_{jobs}"] = {**timings, "total_s": round(total, 2),
+            result[f"processes_{processes}"] = {**timings, "total_s": round(total, 2),
                                       "images_per_s": round(args.count / total, 2), "crops": crops}
-    result["speedup_2_vs_1"] = round(result["jobs_1"]["total_s"] / result["jobs_2"]["total_s"], 2)
+    result["speedup_2_vs_1"] = round(result["processes_1"]["total_s"] / result["processes_2"]["total_s"], 2)
     save("prepare", result)
 
 

@@ -48,9 +48,9 @@ def step_seconds(p: Params, lr, hr, steps: int = 12) -> float:
     """Median seconds per training step of `p`'s model and recipe on the real patch stream."""
     import keras
 
-    from pipeline import recipe
-    from pipeline.model import build_model
-    from pipeline.patches import patch_dataset
+    from pipeline.training import recipe
+    from pipeline.training.model import build_model
+    from pipeline.training.patches import patch_dataset
 
     model = build_model(p.model, p.base.scale)
     model.compile(optimizer=recipe.make_optimizer(p.train), loss=recipe.make_loss(p.train.loss))
@@ -75,9 +75,9 @@ def cost_signature(p: Params) -> tuple:
 
 
 def run(p: Params, lr, hr, val) -> dict:
-    from pipeline.checkpoint import Checkpoint, fingerprint
-    from pipeline.evaluate import evaluate_split
-    from pipeline.train import train
+    from pipeline.evaluation.split import evaluate_split
+    from pipeline.training.checkpoint import Checkpoint, fingerprint
+    from pipeline.training.loop import train
 
     with tempfile.TemporaryDirectory() as tmp:
         ckpt = Checkpoint(Path(tmp), fingerprint(p.base, p.model, p.train, [lr, hr]))
@@ -101,8 +101,8 @@ def main() -> None:
     parser.add_argument("--name", default="recipes", help="results file name")
     args = parser.parse_args()
     base = load_params(REPO / "params.yaml")
-    from pipeline.devices import configure_tensorflow
-    from pipeline.patches import load_pairs
+    from pipeline.training.devices import configure_tensorflow
+    from pipeline.training.patches import load_pairs
 
     configure_tensorflow(base.base.seed)
     lr, hr = load_pairs(REPO / "data/lr/train", REPO / "data/hr/train", base.base.scale)

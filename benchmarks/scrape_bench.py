@@ -17,7 +17,7 @@ import yaml
 from PIL import Image
 
 from benchmarks.common import REPO, run_child, save
-from tests.loopback import Site, serve
+from tests.support.loopback import Site, serve
 
 
 def make_site(pages: int, per_page: int) -> Site:
@@ -47,7 +47,7 @@ def main() -> None:
                                 max_images=args.pages * args.images_per_page + 10, delay_s=0.0)
         p = Path(tmp) / "params.yaml"
         p.write_text(yaml.safe_dump(params))
-        r = run_child(["pipeline.scrape", str(Path(tmp) / "raw"), "--params", str(p)])
+        r = run_child(["pipeline.stages.scrape", str(Path(tmp) / "raw"), "--params", str(p)])
         stored = len(list((Path(tmp) / "raw" / "images").iterdir()))
     images = args.pages * args.images_per_page
     save("scrape", {"pages": args.pages + 1, "images": images, "stored": stored, "seconds": round(r["run_s"], 2),

@@ -2,7 +2,7 @@
 
     python -m benchmarks.train_bench [--steps 60]
 
-- patches/s of the real training step fed by the real patch stream (`pipeline.patches`
+- patches/s of the real training step fed by the real patch stream (`pipeline.training.patches`
   through the strategy, as `train` runs it), against the same step fed one batch kept in
   memory: equal figures mean the input pipeline never starves the model;
 - the model's FLOPs per patch and the share of the machine's peak FLOP/s, measured with a
@@ -49,11 +49,12 @@ def main() -> None:
 
     import tensorflow as tf
 
-    from pipeline import recipe
-    from pipeline.devices import choose_strategy, configure_tensorflow
-    from pipeline.model import build_model, flops_per_lr_pixel
-    from pipeline.patches import load_pairs, patch_dataset
-    from pipeline.train import distribute, make_step
+    from benchmarks.flops import flops_per_lr_pixel
+    from pipeline.training import recipe
+    from pipeline.training.devices import choose_strategy, configure_tensorflow
+    from pipeline.training.loop import distribute, make_step
+    from pipeline.training.model import build_model
+    from pipeline.training.patches import load_pairs, patch_dataset
 
     configure_tensorflow(p.base.seed)
     t, s = p.train, p.base.scale

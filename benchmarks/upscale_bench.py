@@ -64,18 +64,18 @@ def model_speed(run, scale: int, side: int, repeats: int = 11) -> float:
 
 def tiled_vs_whole(model, path: Path) -> int:
     """Largest difference, in 8-bit levels, between the default tiles and one whole-image call."""
-    from pipeline.images import load_rgb
-    from pipeline.tiles import TileEngine
+    from pipeline.imaging.images import load_rgb
+    from pipeline.upscaling.tiles import TileEngine
 
     rgb = load_rgb(path)
-    tiled, whole = TileEngine(model).upscale(rgb), TileEngine(model, tile=0).upscale(rgb)
+    tiled, whole = TileEngine(model).super_resolve(rgb), TileEngine(model, tile=0).super_resolve(rgb)
     return int(np.abs(tiled.astype(np.int16) - whole).max())
 
 
 def main() -> None:
     import tensorflow as tf
 
-    from pipeline.inference import load_model, model_scale
+    from pipeline.upscaling.inference import load_model, model_scale
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", type=float, nargs="+", default=[0.3, 1, 6, 25])

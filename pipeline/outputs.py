@@ -113,3 +113,25 @@ def _finite(value: object) -> object:
 def write_json(data: object, path: Path | str) -> None:
     """Sorted keys, fixed indent, trailing newline: identical data gives identical bytes."""
     write_text(json.dumps(_finite(data), indent=2, sort_keys=True) + "\n", path)
+
+
+# Metrics carry 4 decimals (0.0001 dB, SSIM to 1e-4, as the papers print them): a
+# reproduction on another CPU type, whose float rounding differs in the 6th or 7th digit,
+# then writes the same bytes and leaves dvc.lock alone.
+METRIC_DECIMALS = 4
+
+
+def rounded(value: object, decimals: int = METRIC_DECIMALS) -> object:
+    """`value` with every float in it (in dicts and lists too) rounded to `decimals`."""
+    if isinstance(value, float):
+        return round(value, decimals) if math.isfinite(value) else value
+    if isinstance(value, dict):
+        return {k: rounded(v, decimals) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [rounded(v, decimals) for v in value]
+    return value
+
+
+def write_metrics(data: object, path: Path | str) -> None:
+    """A metrics file: `write_json` with floats at METRIC_DECIMALS."""
+    write_json(rounded(data), path)

@@ -13,6 +13,7 @@ Longer than most modules on purpose: every key of params.yaml is declared here, 
 from __future__ import annotations
 
 import re
+import reprlib
 import typing
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -274,6 +275,15 @@ def _bounds(info: Any) -> str:
     return f"is outside {lo}..{'inf' if hi is None or hi >= BIG else hi}"
 
 
+_REPR = reprlib.Repr()  # Python 3.11's takes no settings as arguments
+_REPR.maxlevel, _REPR.maxlist, _REPR.maxdict, _REPR.maxstring, _REPR.maxother = 3, 8, 8, 60, 60
+
+
+def _shown(value: object) -> str:
+    """A value as an error message quotes it: its repr, cut short (a value can be huge)."""
+    return _REPR.repr(value)
+
+
 def _describe(err: dict) -> str:
     loc, kind, value = err["loc"], err["type"], err.get("input")
     key = ".".join(str(p) for p in loc if isinstance(p, str))
@@ -284,19 +294,19 @@ def _describe(err: dict) -> str:
     if kind == "extra_forbidden":
         if len(loc) == 1:
             return f"section {loc[0]!r} is not known; sections are {', '.join(Params.model_fields)}"
-        return f"{key}={value!r} is not a known key; {loc[0]} takes {', '.join(parent.model_fields)}"
+        return f"{key}={_shown(value)} is not a known key; {loc[0]} takes {', '.join(parent.model_fields)}"
     if kind == "value_error":
         return str(err["ctx"]["error"])
     if kind == "literal_error":
         allowed = typing.get_args(info.annotation)
-        return f"{key}={value!r} is not one of {', '.join(map(str, allowed))}"
+        return f"{key}={_shown(value)} is not one of {', '.join(map(str, allowed))}"
     if kind in ("tuple_type", "list_type"):
         item = typing.get_args(typing.get_args(info.annotation)[0])[0] if info else str
         item = typing.get_args(item)[0] if typing.get_origin(item) is Annotated else item
-        return f"{key}={value!r} must be a list of {item.__name__}"
+        return f"{key}={_shown(value)} must be a list of {item.__name__}"
     if kind in ("greater_than_equal", "less_than_equal"):
-        return f"{key}={value!r} {_bounds(info)}"
-    return f"{key}={value!r} {_WHY.get(kind, err['msg'])}"
+        return f"{key}={_shown(value)} {_bounds(info)}"
+    return f"{key}={_shown(value)} {_WHY.get(kind, err['msg'])}"
 
 
 # PyYAML follows YAML 1.1, where a float needs a dot: `1e-3` would be the string "1e-3".
@@ -309,6 +319,60 @@ _Loader.add_implicit_resolver(
     "tag:yaml.org,2002:float",
     re.compile(r"^[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
     list("-+0123456789"))
+
+
+# A params file is a few hundred values; an alias nested in an alias nested in an alias
+# ("billion laughs") expands to billions, which validation and the error message would walk.
+MAX_VALUES = 100_000
+
+
+def _check_document(node: yaml.Node, source: str) -> None:
+    """Refuse a duplicate key (YAML would keep the last one silently) and a document that
+    expands past MAX_VALUES through aliases, before anything is built from it."""
+    sizes: dict[int, int] = {}
+    busy: set[int] = set()
+
+    def walk(node: yaml.Node, key: str) -> int:
+        if id(node) in sizes:
+            return sizes[id(node)]
+        if id(node) in busy:
+            raise ParamsError(f"{source}:{node.start_mark.line + 1}: {key or 'the document'} contains itself "
+                              "(a recursive YAML alias)")
+        busy.add(id(node))
+        size = 1
+        if isinstance(node, yaml.MappingNode):
+            first: dict[object, int] = {}
+            for k, v in node.value:
+                name = k.value if isinstance(k, yaml.ScalarNode) else "?"
+                dotted = f"{key}.{name}" if key else str(name)
+                if name in first:
+                    raise ParamsError(f"{source}:{k.start_mark.line + 1}: duplicate key {dotted} (first at line "
+                                      f"{first[name]}); YAML would silently keep the last")
+                first[name] = k.start_mark.line + 1
+                size += walk(v, dotted)
+        elif isinstance(node, yaml.SequenceNode):
+            size += sum(walk(v, f"{key}[{i}]") for i, v in enumerate(node.value))
+        if size > MAX_VALUES:
+            raise ParamsError(f"{source}:{node.start_mark.line + 1}: {key or 'the document'} expands to more than "
+                              f"{MAX_VALUES} values (YAML aliases nested in aliases?)")
+        busy.discard(id(node))
+        sizes[id(node)] = size
+        return size
+
+    walk(node, "")
+
+
+def parse_yaml(text: str, source: str) -> object:
+    """The YAML document in `text` (YAML 1.2 floats), checked by `_check_document` first."""
+    loader = _Loader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        _check_document(node, source)
+        return loader.construct_document(node)
+    finally:
+        loader.dispose()
 
 
 def parse_params(raw: object, source: str = str(PARAMS_FILE)) -> Params:
@@ -324,7 +388,7 @@ def parse_params(raw: object, source: str = str(PARAMS_FILE)) -> Params:
 def load_params(path: Path | str = PARAMS_FILE) -> Params:
     path = Path(path)
     try:
-        raw = yaml.load(path.read_text(), Loader=_Loader)  # a SafeLoader subclass
+        raw = parse_yaml(path.read_text(), str(path))
     except OSError as e:
         raise ParamsError(f"{path}: cannot read ({e.strerror})") from e
     except yaml.YAMLError as e:

@@ -22,7 +22,7 @@ from scrapy.pipelines.files import FilesPipeline
 from scrapy.pipelines.media import FileException
 from twisted.python.failure import Failure
 
-from pipeline.images import FORMAT_SUFFIX, BadImage, open_image
+from pipeline.imaging.images import FORMAT_SUFFIX, BadImage, open_image
 from pipeline.outputs import write_json
 from pipeline.tables import write_table
 from scraper.rejections import failure_reason, original_url

@@ -14,7 +14,7 @@ import importlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline.images import IMAGE_SUFFIXES
+from pipeline.imaging.images import IMAGE_SUFFIXES
 
 GALLERY_ALIAS = "sample:"
 

@@ -23,7 +23,7 @@ from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
-from pipeline.images import IMAGE_SUFFIXES
+from pipeline.imaging.images import IMAGE_SUFFIXES
 from scraper.items import OpenverseAnswer, OpenverseHit, PhotoItem
 from scraper.policy import FetchPolicy, Source, file_source, web_source
 from scraper.rejections import Rejections, failure_reason, original_url

@@ -1,0 +1,135 @@
+"""The fit loop: a compiled step around `strategy.run`, its epochs and phases, resuming.
+
+A loop of our own rather than `model.fit`: Keras 3's fit does not run under
+MultiWorkerMirroredStrategy (keras-team/keras#20585), and one loop serves one device,
+several, and a cluster alike. Interrupted runs resume from the checkpoint; because the
+patch stream is a pure function of (seed, step), a resumed run ends with the same weights as
+an uninterrupted one.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+from tqdm import tqdm
+
+from pipeline.params import Base, Model, Train
+from pipeline.training import callbacks, recipe
+from pipeline.training.checkpoint import Checkpoint
+from pipeline.training.devices import choose_strategy, in_cluster, set_precision
+from pipeline.training.model import build_model
+from pipeline.training.patches import patch_dataset
+
+log = logging.getLogger(__name__)
+
+
+def make_step(model: keras.Model, optimizer, loss_fn, strategy: tf.distribute.Strategy, global_batch: int):
+    """One compiled training step on a distributed batch; returns the batch's mean loss.
+
+    Each replica takes its share of the global batch (train.batch_size); its loss is scaled
+    by the global batch, so the summed gradient is the gradient of the batch mean, whatever
+    the number of replicas."""
+
+    def replica_step(lr_batch, hr_batch):
+        with tf.GradientTape() as tape:
+            per_patch = tf.reduce_mean(loss_fn(hr_batch, model(lr_batch, training=True)), axis=[1, 2])
+            loss = tf.nn.compute_average_loss(per_patch, global_batch_size=global_batch)
+            scaled = optimizer.scale_loss(loss)  # mixed precision: the loss scale; else as is
+        optimizer.apply_gradients(zip(tape.gradient(scaled, model.trainable_variables), model.trainable_variables,
+                                      strict=True))
+        return loss
+
+    @tf.function
+    def step(batch):
+        return strategy.reduce("SUM", strategy.run(replica_step, args=batch), axis=None)
+
+    return step
+
+
+def distribute(data: tf.data.Dataset, strategy: tf.distribute.Strategy):
+    """The patch stream as the strategy's replicas take it."""
+    options = tf.data.Options()
+    # Every worker builds the same stream and keeps its part of each global batch.
+    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
+    return strategy.experimental_distribute_dataset(data.with_options(options))
+
+
+def fit_epochs(model: keras.Model, step, batches, first: int, last: int, t: Train,
+               epoch_end: keras.callbacks.CallbackList) -> None:
+    """Epochs [first, last) of `step` over the distributed `batches`, the callbacks after each."""
+    batches = iter(batches)
+    model.stop_training = False
+    for epoch in range(first, last):
+        total = 0.0
+        # A live bar in a terminal; in logs (dvc repro, CI) the History callback's line per epoch.
+        for _ in tqdm(range(t.steps_per_epoch), desc=f"epoch {epoch + 1}/{t.epochs}", unit="step", leave=False,
+                      disable=None):
+            total += float(step(next(batches)))
+        epoch_end.on_epoch_end(epoch, {"loss": total / t.steps_per_epoch})
+        if model.stop_training:
+            return
+
+
+def train(lr: list[np.ndarray], hr: list[np.ndarray], val: tuple[list[np.ndarray], list[np.ndarray]], base: Base,
+          m: Model, t: Train, checkpoint: Checkpoint, log_dir: Path | None = None,
+          stop_after: int | None = None) -> tuple[keras.Model, dict]:
+    """Fit a model, resuming from `checkpoint` when it matches; returns the best epoch's
+    model and the run's state (epoch, history, best).
+
+    `stop_after` ends the run after that many epochs of this call, as an interruption
+    would (used to test resuming)."""
+    strategy = choose_strategy()
+    log.info("training with %s with %d replicas", type(strategy).__name__, strategy.num_replicas_in_sync)
+    set_precision(t.mixed_precision)
+    # A cluster's workers would each need the chief's checkpoint to resume together;
+    # rather than risk them starting from different states, a cluster run starts over.
+    state = None if in_cluster() else checkpoint.resume_state()
+    with strategy.scope():
+        if state:
+            model = checkpoint.load_last(recipe.CUSTOM_OBJECTS)
+            optimizer = model.optimizer
+            log.info("resuming after epoch %d of %d", state["epoch"], t.epochs)
+        else:
+            # Seeded here, not at import: the initial weights depend on the seed alone.
+            keras.utils.set_random_seed(base.seed)
+            model = build_model(m, base.scale)
+            optimizer = recipe.make_optimizer(t)
+            if keras.mixed_precision.global_policy().name == "mixed_float16":
+                optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
+            state = {"epoch": 0, "history": [], "best": {"epoch": 0, "val_psnr_y": -1.0}}
+        # Validation and the best checkpoint use this copy, holding the averaged weights.
+        shadow = build_model(m, base.scale)
+
+    epoch_end = [callbacks.ValidationPSNR(*val, base.scale, shadow), callbacks.LearningRate(),
+                 callbacks.History(state, t.epochs), callbacks.CheckpointSaver(checkpoint, state, shadow)]
+    if log_dir is not None:
+        epoch_end.append(callbacks.DvcliveLogger(log_dir, state))
+    if stop_after is not None:
+        epoch_end.append(callbacks.StopAfter(stop_after))
+    todo = recipe.phases(t, state["epoch"])
+    for phase in todo:
+        with strategy.scope():
+            # Compiled only to attach the optimizer, so checkpoints save its state (moments,
+            # average, step); recompiling with the same optimizer keeps that state.
+            model.compile(optimizer=optimizer, loss=recipe.make_loss(phase.loss))
+            if not optimizer.built:  # its variables must exist before a replica step uses them
+                optimizer.build(model.trainable_variables)
+        data = patch_dataset(lr, hr, t.patch_size, base.scale, t.batch_size, base.seed,
+                             phase.first_epoch * t.steps_per_epoch, phase.last_epoch * t.steps_per_epoch)
+        step = make_step(model, optimizer, recipe.pixel_loss(phase.loss), strategy, t.batch_size)
+        fit_epochs(model, step, distribute(data, strategy), phase.first_epoch, phase.last_epoch, t,
+                   keras.callbacks.CallbackList(epoch_end, model=model))
+        if state["epoch"] < phase.last_epoch:
+            break  # stopped early (StopAfter)
+    if not todo and log_dir is not None:  # a finished run resumed (its export had failed)
+        callbacks.write_dvclive(state["history"], state["best"], log_dir)
+
+    # The exported model is float32 whatever the training precision: it must run anywhere.
+    keras.mixed_precision.set_global_policy("float32")
+    best = build_model(m, base.scale)
+    checkpoint.load_best_into(best)
+    return best, state

@@ -1,0 +1,129 @@
+"""Real TensorFlow training on crops of real photos, with tiny models: the fit loop, resuming, the recipe."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+
+from pipeline.params import load_params
+from pipeline.training.callbacks import val_psnr_y
+from pipeline.training.checkpoint import Checkpoint, fingerprint
+from pipeline.training.loop import train
+from tests.support.models import PARAMS_FILE, tiny_model_params
+
+
+def small_params(**recipe):
+    """Base, a tiny model and a short `train` section (with `recipe` on top)."""
+    p = load_params(PARAMS_FILE)
+    t = p.train.model_copy(update={"patch_size": 8, "batch_size": 8, "epochs": 3, "steps_per_epoch": 8,
+                                   "lr": 0.003, "warmup_steps": 2, **recipe})
+    return p.base, tiny_model_params(), t
+
+
+def fit(tmp_path, photo_crops, stop_after=None, **recipe):
+    lr, hr = photo_crops
+    base, m, t = small_params(**recipe)
+    val = (list(lr[::8]), list(hr[::8]))
+    ckpt = Checkpoint(tmp_path / "checkpoint", fingerprint(base, m, t, [lr, hr]))
+    return train(lr, hr, val, base, m, t, ckpt, tmp_path / "live", stop_after)
+
+
+@pytest.mark.parametrize("loss", ["mae", "mse", "charbonnier"])
+def test_loss_falls_and_the_model_beats_its_bicubic_start(tmp_path, photo_crops, tf_ready, loss):
+    model, state = fit(tmp_path, photo_crops, loss=loss)
+    history = state["history"]
+    assert len(history) == 3
+    assert all(np.isfinite(h["train/loss"]) for h in history)
+    assert history[-1]["train/loss"] < history[0]["train/loss"]
+    lr, hr = photo_crops
+    start = val_psnr_y(keras.models.clone_model(model), lr[::8], hr[::8], 2)
+    assert state["best"]["val_psnr_y"] > start  # the zero-initialised start is bicubic
+    logged = json.loads((tmp_path / "live" / "metrics.json").read_text())
+    assert logged["step"] == 2
+    assert logged["best/epoch"] == state["best"]["epoch"]
+    assert (tmp_path / "live" / "plots" / "metrics" / "val" / "psnr_y.tsv").read_text().count("\n") == 4
+
+
+def test_resume_after_interruption_equals_uninterrupted(tmp_path, photo_crops, tf_ready):
+    whole, _ = fit(tmp_path / "a", photo_crops)
+    _, state = fit(tmp_path / "b", photo_crops, stop_after=1)
+    assert state["epoch"] == 1
+    resumed, state = fit(tmp_path / "b", photo_crops)
+    assert state["epoch"] == 3
+    assert [h["epoch"] for h in state["history"]] == [1, 2, 3]
+    for a, b in zip(whole.get_weights(), resumed.get_weights(), strict=True):
+        assert np.array_equal(a, b)
+
+
+def test_a_checkpoint_for_other_params_is_not_resumed(tmp_path, photo_crops, tf_ready):
+    fit(tmp_path, photo_crops, stop_after=1)
+    _, state = fit(tmp_path, photo_crops, lr=0.001)
+    assert [h["epoch"] for h in state["history"]] == [1, 2, 3]
+    assert state["history"][0]["lr"] < 0.0011
+
+
+def test_the_checkpoint_fingerprint_covers_code_data_and_params(photo_crops, tf_ready, monkeypatch):
+    from pipeline.training import checkpoint
+
+    lr, hr = photo_crops
+    base, m, t = small_params()
+    fp = fingerprint(base, m, t, [lr, hr])
+    assert fp == fingerprint(base, m, t, [lr, hr])
+    assert fp != fingerprint(base, m, t.model_copy(update={"loss": "mse"}), [lr, hr])
+    assert fp != fingerprint(base, m, t, [lr, hr[::-1]])
+    code = checkpoint.local_sources(checkpoint.TRAIN_STAGE)
+    expected = {"pipeline/stages/train.py", "pipeline/training/model.py", "pipeline/training/patches.py",
+                "pipeline/imaging/quality.py"}
+    assert expected <= set(map(str, code))
+    monkeypatch.setattr(checkpoint, "local_sources", lambda module: code[:-1])
+    assert fp != fingerprint(base, m, t, [lr, hr])
+
+
+def test_a_checkpoint_write_killed_midway_keeps_the_last_good_one(tmp_path, photo_crops, tf_ready, monkeypatch):
+    _, state = fit(tmp_path, photo_crops, stop_after=1)
+    best = tmp_path / "checkpoint" / "best.weights.h5"
+    good = best.read_bytes()
+
+    def dies_midway(self, path, *args, **kwargs):
+        Path(path).write_bytes(b"half a file")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(keras.Model, "save_weights", dies_midway)
+    model = keras.Sequential([keras.Input((2,))])
+    with pytest.raises(KeyboardInterrupt):
+        Checkpoint(tmp_path / "checkpoint", "fp").save(model, state, best=model)
+    assert best.read_bytes() == good
+    assert not list((tmp_path / "checkpoint").glob(".*partial*"))
+
+
+def test_the_weight_average_is_what_is_validated_and_kept(tmp_path, photo_crops, tf_ready):
+    from pipeline.training.recipe import averaged_weights
+
+    lr, hr = photo_crops
+    base, m, t = small_params(ema_decay=0.9)
+    ckpt = Checkpoint(tmp_path / "checkpoint", fingerprint(base, m, t, [lr, hr]))
+    best, state = train(lr, hr, (list(lr[::8]), list(hr[::8])), base, m, t, ckpt)
+    last = ckpt.load_last({})
+    average = averaged_weights(last)
+    assert any(not np.array_equal(a, w) for a, w in zip(average, last.get_weights(), strict=True))
+    if state["best"]["epoch"] == 3:  # the last epoch was the best: its average is what was kept
+        assert all(np.array_equal(a, b) for a, b in zip(average, best.get_weights(), strict=True))
+    assert val_psnr_y(best, list(lr[::8]), list(hr[::8]), 2) == pytest.approx(state["best"]["val_psnr_y"])
+
+
+def test_an_l2_finish_switches_the_loss_for_the_last_epochs(tmp_path, photo_crops, tf_ready):
+    from pipeline.training.recipe import phases
+
+    _, _, t = small_params(finish_loss="mse", finish_epochs=1)
+    assert [(p.first_epoch, p.last_epoch, p.loss) for p in phases(t, 0)] == [(0, 2, "mae"), (2, 3, "mse")]
+    assert [(p.first_epoch, p.loss) for p in phases(t, 2)] == [(2, "mse")]
+    whole, _ = fit(tmp_path / "a", photo_crops, finish_loss="mse", finish_epochs=1)
+    fit(tmp_path / "b", photo_crops, stop_after=1, finish_loss="mse", finish_epochs=1)
+    resumed, state = fit(tmp_path / "b", photo_crops, finish_loss="mse", finish_epochs=1)
+    assert state["history"][-1]["train/loss"] < 0.01  # an MSE, not an MAE, of [0, 1] images
+    for a, b in zip(whole.get_weights(), resumed.get_weights(), strict=True):
+        assert np.array_equal(a, b)

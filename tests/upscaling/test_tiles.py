@@ -1,0 +1,78 @@
+"""Seamless tiles: the same result as the whole image, balanced windows, bands in order, progress."""
+
+from __future__ import annotations
+
+from itertools import pairwise
+
+import numpy as np
+import pytest
+
+from pipeline.training.model import build_model
+from pipeline.upscaling.inference import predict
+from pipeline.upscaling.tiles import TileEngine, spans
+from tests.support.images import photo_like
+from tests.support.models import tiny_model_params, with_random_weights
+
+TINY = tiny_model_params(blocks=2)
+
+
+@pytest.mark.parametrize(("h", "w", "tile", "batch"), [(45, 61, 16, 4), (45, 61, 16, 3), (20, 90, 16, 2),
+                                                       (45, 61, 64, 4), (45, 61, 0, 1)])
+def test_tiled_inference_equals_whole_image(h, w, tile, batch):
+    m = with_random_weights(build_model(TINY, 2))
+    img = photo_like(h, w)
+    whole = predict(m, img[None])[0]
+    tiled = TileEngine(m, tile=tile, batch=batch).super_resolve(img)
+    assert tiled.shape == (2 * h, 2 * w, 3)
+    assert np.abs(whole.astype(int) - tiled.astype(int)).max() <= 1
+
+
+def test_the_overlap_is_what_hides_the_seams():
+    m = with_random_weights(build_model(TINY, 2))
+    img = photo_like(45, 61)
+    whole = predict(m, img[None])[0]
+    seams = TileEngine(m, tile=16, overlap=0).super_resolve(img)
+    assert np.abs(whole.astype(int) - seams.astype(int)).max() > 1
+
+
+def test_tiles_are_balanced_and_every_window_is_inside_the_image():
+    for length, tile, overlap in [(61, 16, 5), (100, 32, 8), (30, 16, 8), (3000, 1024, 18), (7, 7, 3)]:
+        window, parts = spans(length, tile, overlap)
+        assert parts[0][0] == 0
+        assert parts[-1][1] == length
+        assert all(a[1] == b[0] for a, b in pairwise(parts))  # no gap, no overlap
+        sizes = [end - start for start, end, _ in parts]
+        assert len(parts) == -(-length // tile)
+        assert max(sizes) <= tile
+        assert max(sizes) - min(sizes) <= 1
+        for start, end, at in parts:
+            assert 0 <= at <= length - window
+            assert at <= max(start - overlap, 0)  # as much context before the tile as exists
+            assert at + window >= min(end + overlap, length)  # and after it
+    assert spans(3000, 1024, 18) == (1036, [(0, 1000, 0), (1000, 2000, 982), (2000, 3000, 1964)])
+
+
+def test_bands_come_a_row_of_tiles_at_a_time_in_order():
+    m = with_random_weights(build_model(TINY, 2))
+    img = photo_like(45, 61)
+    whole = TileEngine(m, tile=16, batch=4).super_resolve(img)
+    bands = list(TileEngine(m, tile=16, batch=4).bands(img))
+    assert [len(b) for b in bands] == [30, 30, 30]  # three rows of 15 LR pixels
+    assert np.array_equal(np.concatenate(bands), whole)
+    engine = TileEngine(m, tile=16)
+    assert engine.tiles(16, 16) == engine.tiles(8, 32) == 1  # up to tile x tile pixels: whole
+    assert engine.tiles(16, 17) == 2
+
+
+def test_progress_counts_tiles_and_can_stop_the_work():
+    m = build_model(TINY, 2)
+    engine = TileEngine(m, tile=16, batch=2)
+    done = []
+    engine.super_resolve(photo_like(40, 40), done.append)
+    assert sum(done) == engine.tiles(40, 40) == 9
+
+    def cancel(n):
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        engine.super_resolve(photo_like(40, 40), cancel)

@@ -1,0 +1,46 @@
+"""`Upscaler`, the object every caller shares: PIL in and out, files with the same pixels."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from tests.support.images import photo_like, write_photo_modes
+
+
+def test_python_api_takes_and_returns_pil_images(model_path):
+    from pipeline.upscaling.inference import load_model
+    from pipeline.upscaling.upscaler import Upscaler
+
+    up = Upscaler(load_model(model_path), tile=8)
+    assert up.scale == 2
+    rgba = Image.fromarray(photo_like(9, 13)).convert("RGBA")
+    rgba.putalpha(Image.fromarray(np.tile(np.linspace(0, 255, 13).astype(np.uint8), (9, 1))))
+    out = up.process(rgba)
+    assert (out.size, out.mode) == ((26, 18), "RGBA")
+    gray = up.process(Image.fromarray(photo_like(9, 13)).convert("L"))
+    assert (gray.size, gray.mode) == ((26, 18), "L")
+    cmyk = up.process(Image.fromarray(photo_like(9, 13)).convert("CMYK"))
+    assert (cmyk.size, cmyk.mode) == ((26, 18), "RGB")
+
+
+def test_the_file_holds_what_the_python_api_returns_and_a_stopped_one_leaves_nothing(tmp_path, model_path):
+    from pipeline.imaging.images import decode
+    from pipeline.upscaling.inference import load_model
+    from pipeline.upscaling.upscaler import Upscaler
+
+    up = Upscaler(load_model(model_path), tile=16)  # several bands per photo
+    write_photo_modes(tmp_path / "in")
+    for src in sorted((tmp_path / "in").iterdir()):
+        up.save(decode(src), tmp_path / f"{src.stem}.png")
+        expected, got = up.process(Image.open(src)), Image.open(tmp_path / f"{src.stem}.png")
+        assert got.mode == expected.mode, src.name
+        assert np.array_equal(np.asarray(got), np.asarray(expected)), src.name
+
+    def stop(tiles):
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        up.save(decode(tmp_path / "in" / "photo.jpg"), tmp_path / "stopped.png", stop)
+    assert not [p.name for p in tmp_path.iterdir() if "stopped" in p.name]
