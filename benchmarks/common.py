@@ -1,14 +1,15 @@
-"""Helpers shared by the benchmark scripts: timing children, writing results."""
+"""Helpers shared by the benchmark scripts: timing children, writing results with the machine."""
 
 from __future__ import annotations
 
 import json
 import os
-import platform
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+from pipeline.machine import machine
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "benchmarks" / "results"
@@ -33,22 +34,6 @@ def run_child(args: list[str], cwd: Path = REPO, env: dict | None = None) -> dic
     _, inner, rss = line.split()
     return {"wall_s": time.perf_counter() - start, "run_s": float(inner), "peak_mib": float(rss),
             "stdout": proc.stdout, "stderr": proc.stderr}
-
-
-def cpu_model() -> str:
-    """The CPU's name as lscpu shows it: timings only compare on the same model."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
-
-
-def machine() -> dict:
-    return {"cpus": os.cpu_count(), "cpu_model": cpu_model(), "python": platform.python_version(),
-            "machine": platform.machine(), "date": time.strftime("%Y-%m-%d")}
 
 
 def save(name: str, result: dict) -> None:

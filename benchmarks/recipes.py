@@ -1,13 +1,15 @@
 """What each training choice gives at equal wall time, over several seeds.
 
     python -m benchmarks.recipes [--minutes 5] [--seeds 7 8] [--only default no_ema ...]
+                                 [--data data] [--set train.lr=0.004 ...]
 
 Each variant is the default params with a few keys changed (VARIANTS). First the step
 time of every variant is measured, back to back (keep the machine idle meanwhile); then
 each variant trains for about `--minutes` (its steps per epoch set from its step time)
 once per seed, with the real `train()`, and is scored on the whole validation and test
 images by the evaluate stage's code. Choose on val; test is reported, never chosen by.
-Needs `dvc repro downscale` first. Writes benchmarks/results/recipes.json.
+Needs `dvc repro downscale` first (or --data: a folder with another run's lr/ and hr/, and
+--set: keys every variant shares, e.g. a preset's). Writes benchmarks/results/<name>.json.
 """
 
 from __future__ import annotations
@@ -18,8 +20,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmarks.common import REPO, cpu_model, save
-from pipeline.params import Params, load_params, with_overrides
+from benchmarks.common import REPO, save
+from pipeline.machine import cpu_model
+from pipeline.params import Params, load_params, parse_sets, with_overrides
 
 OLD = {"model.residual_scale": 0.1, "model.zero_init": False, "train.lr": 0.001, "train.warmup_steps": 0,
        "train.ema_decay": 0.0, "train.patch_size": 32}
@@ -39,6 +42,12 @@ VARIANTS: dict[str, dict[str, object]] = {
     "blocks_4": {"model.blocks": 4},
     "blocks_8": {"model.blocks": 8},
     "blocks_4_filters_48": {"model.blocks": 4, "model.filters": 48},
+    "detail_0.3": {"train.detail_keep": 0.3},
+    "detail_0.5": {"train.detail_keep": 0.5},
+    "blocks_8_filters_48": {"model.blocks": 8, "model.filters": 48},
+    "blocks_10_filters_48": {"model.blocks": 10, "model.filters": 48},
+    "blocks_12_filters_48": {"model.blocks": 12, "model.filters": 48},
+    "blocks_8_filters_64": {"model.blocks": 8, "model.filters": 64},
     "original_2019": {"model.arch": "original", "model.blocks": 9, "model.filters": 64, "train.lr": 0.0009,
                       "train.lr_schedule": "constant", "train.ema_decay": 0.0, "train.patch_size": 32},
 }
@@ -74,7 +83,7 @@ def cost_signature(p: Params) -> tuple:
             t.patch_size, t.batch_size, t.ema_decay > 0)
 
 
-def run(p: Params, lr, hr, val) -> dict:
+def run(p: Params, lr, hr, val, data: Path) -> dict:
     from pipeline.evaluation.split import evaluate_split
     from pipeline.training.checkpoint import Checkpoint, fingerprint
     from pipeline.training.loop import train
@@ -86,7 +95,7 @@ def run(p: Params, lr, hr, val) -> dict:
         minutes = (time.perf_counter() - began) / 60
     row = {"train_minutes": round(minutes, 2), "best_epoch": state["best"]["epoch"]}
     for split in ("val", "test"):
-        summary, _ = evaluate_split(model, REPO / "data/lr" / split, REPO / "data/hr" / split, split,
+        summary, _ = evaluate_split(model, data / "lr" / split, data / "hr" / split, split,
                                     p.base.scale, p.downscale.method, p.evaluate)
         row[f"{split}_gain_db"] = round(summary["gain_db"], 3)
         row[f"{split}_psnr_y"] = round(summary["model"]["psnr_y"], 3)
@@ -99,14 +108,16 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, nargs="+", default=[7, 8])
     parser.add_argument("--only", nargs="*", default=list(VARIANTS), choices=list(VARIANTS))
     parser.add_argument("--name", default="recipes", help="results file name")
+    parser.add_argument("--data", type=Path, default=REPO / "data", help="folder holding lr/ and hr/")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="for every variant")
     args = parser.parse_args()
-    base = load_params(REPO / "params.yaml")
+    base = with_overrides(load_params(REPO / "params.yaml"), parse_sets(args.set))
     from pipeline.training.devices import configure_tensorflow
     from pipeline.training.patches import load_pairs
 
     configure_tensorflow(base.base.seed)
-    lr, hr = load_pairs(REPO / "data/lr/train", REPO / "data/hr/train", base.base.scale)
-    val = load_pairs(REPO / "data/lr/val", REPO / "data/hr/val", base.base.scale)
+    lr, hr = load_pairs(args.data / "lr/train", args.data / "hr/train", base.base.scale)
+    val = load_pairs(args.data / "lr/val", args.data / "hr/val", base.base.scale)
 
     # Variants that differ only in numbers the step does not depend on (learning rate,
     # loss, initialisation) share one timing: timing noise must not become a difference in
@@ -131,7 +142,7 @@ def main() -> None:
         for seed in args.seeds:
             q = with_overrides(p, {"base.seed": seed, "train.steps_per_epoch": steps,
                                    "train.warmup_steps": min(p.train.warmup_steps, steps * p.train.epochs // 2)})
-            runs[seed] = run(q, lr, hr, val)
+            runs[seed] = run(q, lr, hr, val, args.data)
             print(name, seed, runs[seed], flush=True)
         gains = [r["val_gain_db"] for r in runs.values()]
         results[name] = {
@@ -142,7 +153,8 @@ def main() -> None:
             "train_minutes_mean": round(statistics.mean(r["train_minutes"] for r in runs.values()), 2),
             "runs": runs,
         }
-    save(args.name, {"budget_minutes": args.minutes, "seeds": args.seeds, "cpu": cpu_model(), "variants": results})
+    save(args.name, {"budget_minutes": args.minutes, "seeds": args.seeds, "cpu": cpu_model(), "data": str(args.data),
+                     "set": args.set, "variants": results})
 
 
 if __name__ == "__main__":

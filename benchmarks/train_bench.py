@@ -16,7 +16,8 @@ import argparse
 import statistics
 import time
 
-from benchmarks.common import REPO, cpu_model, save
+from benchmarks.common import REPO, save
+from pipeline.machine import cpu_model
 from pipeline.params import load_params
 
 

@@ -33,7 +33,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from benchmarks.common import cpu_model, run_child, save
+from benchmarks.common import run_child, save
+from pipeline.machine import cpu_model
 
 
 def make_photo(path: Path, megapixels: float, seed: int = 0) -> tuple[int, int]:

@@ -52,8 +52,19 @@ class Base(Section):
     scale: Literal[2, 3, 4]
 
 
+class Folder(Section):
+    """A local folder of photos to crawl (its files, below it, at any depth) and their licence."""
+
+    path: Text
+    license: Text
+
+
+Folders = Annotated[tuple[Folder, ...], Field(strict=False)]
+
+
 class Scrape(Section):
     sample: bool
+    folders: Folders
     start_urls: Strs
     allowed_domains: Strs
     max_depth: Annotated[int, bounded(0, 100)]
@@ -72,8 +83,12 @@ class Scrape(Section):
 
     @model_validator(mode="after")
     def _has_a_source(self) -> Scrape:
-        if not (self.sample or self.start_urls or self.queries):
-            raise ValueError("scrape has no source: set scrape.sample: true, scrape.start_urls or scrape.queries")
+        if not (self.sample or self.folders or self.start_urls or self.queries):
+            raise ValueError("scrape has no source: set scrape.sample: true, scrape.folders, scrape.start_urls "
+                             "or scrape.queries")
+        paths = [f.path.rstrip("/") for f in self.folders]
+        if twice := sorted({path for path in paths if paths.count(path) > 1}):
+            raise ValueError(f"scrape.folders names {twice[0]} twice")
         for url in self.start_urls + (self.search_api,):
             if not url.startswith(("http://", "https://", "file://")):
                 key = "scrape.start_urls" if url in self.start_urls else "scrape.search_api"
@@ -100,16 +115,28 @@ class Crop(Section):
     max_per_image: Annotated[int, bounded(1, 100_000)]
 
 
+Kernel = Literal["matlab", "pillow", "bilinear", "box", "lanczos", "nearest", "cubic_sharp"]
+Share = Annotated[float, bounded(0, 1)]
+
+
 class Downscale(Section):
     method: Literal["matlab", "pillow"]
-    jpeg_quality: Ints
+    # Worn photos (Real-ESRGAN's first-order model): per image, a kernel drawn from `kernels`
+    # (empty: `method`), then each degradation with its probability, its strength drawn from
+    # its [low, high] range: blur before, then noise, JPEG and a second JPEG after.
+    kernels: Annotated[tuple[Kernel, ...], Field(strict=False)]
     blur_sigma: Floats
-    noise_sigma: Annotated[float, bounded(0, 255)]
+    blur_prob: Share
+    noise_sigma: Floats
+    noise_prob: Share
+    jpeg_quality: Ints
+    jpeg_prob: Share
+    jpeg_twice: Share
 
     @model_validator(mode="after")
     def _pairs(self) -> Downscale:
-        for key, value, hi in (("jpeg_quality", self.jpeg_quality, 100), ("blur_sigma", self.blur_sigma, 50)):
-            lo = 1 if key == "jpeg_quality" else 0
+        for key, lo, hi in (("jpeg_quality", 1, 100), ("blur_sigma", 0, 50), ("noise_sigma", 0, 255)):
+            value = getattr(self, key)
             if value and (len(value) != 2 or not lo <= value[0] <= value[1] <= hi):
                 raise ValueError(f"downscale.{key}={list(value)!r} must be [] (off) or [low, high] "
                                  f"with {lo} <= low <= high <= {hi}")
@@ -147,6 +174,8 @@ class Train(Section):
     ema_decay: Annotated[float, bounded(0, 0.99999)]
     batch_size: Annotated[int, bounded(1, 4096)]
     patch_size: Annotated[int, bounded(4, 1024)]
+    # Share of patch positions trained on, those with the most detail; 1.0: all, by area.
+    detail_keep: Annotated[float, Field(gt=0, le=1)]
     epochs: Annotated[int, bounded(1, BIG)]
     steps_per_epoch: Annotated[int, bounded(1, 10_000_000)]
     mixed_precision: Literal["auto", "on", "off"]
@@ -272,7 +301,11 @@ def _field(loc: tuple) -> tuple[type[BaseModel] | None, Any]:
 def _bounds(info: Any) -> str:
     lo = next((m.ge for m in info.metadata if isinstance(m, annotated_types.Ge)), None)
     hi = next((m.le for m in info.metadata if isinstance(m, annotated_types.Le)), None)
-    return f"is outside {lo}..{'inf' if hi is None or hi >= BIG else hi}"
+    top = "inf" if hi is None or hi >= BIG else hi
+    if lo is None:  # an open lower end (Field(gt=...))
+        above = next(m.gt for m in info.metadata if isinstance(m, annotated_types.Gt))
+        return f"is outside ({above}, {top}]"
+    return f"is outside {lo}..{top}"
 
 
 _REPR = reprlib.Repr()  # Python 3.11's takes no settings as arguments
@@ -286,8 +319,7 @@ def _shown(value: object) -> str:
 
 def _describe(err: dict) -> str:
     loc, kind, value = err["loc"], err["type"], err.get("input")
-    key = ".".join(str(p) for p in loc if isinstance(p, str))
-    key += "".join(f"[{p}]" for p in loc if isinstance(p, int))
+    key = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc).lstrip(".")
     parent, info = _field(loc)
     if kind == "missing":
         return f"section {loc[0]!r} is missing" if len(loc) == 1 else f"{key} is missing"
@@ -304,6 +336,8 @@ def _describe(err: dict) -> str:
         item = typing.get_args(typing.get_args(info.annotation)[0])[0] if info else str
         item = typing.get_args(item)[0] if typing.get_origin(item) is Annotated else item
         return f"{key}={_shown(value)} must be a list of {item.__name__}"
+    if kind == "greater_than":
+        return f"{key}={_shown(value)} must be greater than {err['ctx']['gt']}"
     if kind in ("greater_than_equal", "less_than_equal"):
         return f"{key}={_shown(value)} {_bounds(info)}"
     return f"{key}={_shown(value)} {_WHY.get(kind, err['msg'])}"
@@ -394,6 +428,21 @@ def load_params(path: Path | str = PARAMS_FILE) -> Params:
     except yaml.YAMLError as e:
         raise ParamsError(f"{path}: not valid YAML ({e})") from e
     return parse_params(raw, str(path))
+
+
+def parse_sets(items: list[str]) -> dict[str, object]:
+    """`key=value` strings (the --set of the tools) as {dotted key: value}, each value read as
+    YAML, as `dvc exp run -S` reads it: 2 -> int, 1e-3 -> float, mse -> str, [a, b] -> list."""
+    sets = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise ParamsError(f"--set {item!r}: give key=value, e.g. train.epochs=2")
+        try:
+            sets[key] = parse_yaml(value, f"--set {key}")
+        except yaml.YAMLError as e:
+            raise ParamsError(f"--set {item!r}: the value is not valid YAML ({e})") from e
+    return sets
 
 
 def with_overrides(params: Params, overrides: dict[str, object]) -> Params:

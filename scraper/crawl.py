@@ -12,6 +12,7 @@ from scrapy.settings import Settings
 
 from pipeline.outputs import reset_folder
 from pipeline.params import Scrape
+from scraper.folders import check_folders, write_folder_galleries
 from scraper.sample import write_galleries
 from scraper.spiders.photos import PhotoSpider
 
@@ -48,13 +49,15 @@ def crawl(p: Scrape, out: Path) -> tuple[str, int]:
     Scrapy's finish reason and the number of exceptions raised in the spider.
 
     Delays and AutoThrottle apply when a source is on the web and scrape.delay_s > 0."""
+    if problems := check_folders(p.folders):
+        raise ValueError("; ".join(problems))
     (reset_folder(out, owns=OUTPUTS) / "images").mkdir()
-    with tempfile.TemporaryDirectory(prefix="supersizer-gallery-") as tmp:
-        start_urls, aliases, roots = list(p.start_urls), {}, {}
-        if p.sample:
-            pages, aliases = write_galleries(Path(tmp))
-            start_urls[:0] = [url for url, _ in pages]
-            roots.update(pages)
+    with (tempfile.TemporaryDirectory(prefix="supersizer-gallery-") as tmp,
+          tempfile.TemporaryDirectory(prefix="supersizer-folders-") as folder_pages):
+        local, aliases = write_galleries(Path(tmp)) if p.sample else ([], {})
+        galleries = write_folder_galleries(p.folders, Path(folder_pages))
+        local, aliases = local + galleries.pages, {**aliases, **galleries.aliases}
+        start_urls, roots = [url for url, _ in local] + list(p.start_urls), dict(local)
         on_web = bool(p.queries) or any(u.startswith("http") for u in p.start_urls)
         settings = crawl_settings(p, out, aliases, on_web)
         process = CrawlerProcess(settings, install_root_handler=True)
@@ -63,7 +66,7 @@ def crawl(p: Scrape, out: Path) -> tuple[str, int]:
                       search_api=p.search_api, licenses=list(p.licenses),
                       allowed_domains=list(p.allowed_domains), max_depth=p.max_depth,
                       max_images=p.max_images, max_pages=p.max_pages, max_file_bytes=p.max_file_bytes,
-                      file_roots=roots)
+                      file_roots=roots, passed_over=galleries.passed_over)
         process.start()
     stats = crawler.stats.get_stats()
     return stats.get("finish_reason", "not started"), stats.get("spider_exceptions/count", 0)

@@ -1,8 +1,11 @@
 """HR -> LR: the degradation the model learns to undo (params.yaml's `downscale`).
 
-Bicubic with antialiasing by base.scale (MATLAB imresize by default: the degradation the
-published benchmarks use). Optional seeded degradations for real-world photos, applied
-as blur (before) then downscale, noise, JPEG (after); all off by default.
+By default the papers' one: bicubic with antialiasing by base.scale (MATLAB imresize), so
+scores sit beside published ones. For photos from cameras and the web (presets/photo.yaml),
+Real-ESRGAN's first-order model, simplified: per image a downscaling kernel drawn from
+`downscale.kernels` (antialiased or not), Gaussian blur before it, Gaussian noise and JPEG
+compression (once, or twice at two qualities) after it, each with its probability and a
+strength drawn from its range. Every draw comes from the image's own seeded generator.
 """
 
 from __future__ import annotations
@@ -19,20 +22,26 @@ from pipeline.params import Downscale
 from pipeline.randomness import rng_for
 
 
+def jpeg(lr: np.ndarray, quality: int) -> np.ndarray:
+    buf = io.BytesIO()
+    Image.fromarray(lr).save(buf, format="JPEG", quality=quality)
+    return np.asarray(Image.open(buf).convert("RGB"))
+
+
 def degrade(hr: np.ndarray, scale: int, p: Downscale, rng: np.random.Generator) -> np.ndarray:
     """HR -> LR under the configured degradation model."""
-    if p.blur_sigma:
+    kernel = p.kernels[int(rng.integers(len(p.kernels)))] if p.kernels else p.method
+    if p.blur_sigma and rng.random() < p.blur_prob:
         sigma = float(rng.uniform(*p.blur_sigma))
         hr = np.asarray(Image.fromarray(hr).filter(ImageFilter.GaussianBlur(sigma)))
-    lr = downscale(hr, scale, p.method)
-    if p.noise_sigma > 0:
-        noise = rng.normal(0.0, p.noise_sigma, lr.shape)
+    lr = downscale(hr, scale, kernel)
+    if p.noise_sigma and rng.random() < p.noise_prob:
+        noise = rng.normal(0.0, float(rng.uniform(*p.noise_sigma)), lr.shape)
         lr = np.clip(np.round(lr + noise), 0, 255).astype(np.uint8)
-    if p.jpeg_quality:
-        quality = int(rng.integers(p.jpeg_quality[0], p.jpeg_quality[1] + 1))
-        buf = io.BytesIO()
-        Image.fromarray(lr).save(buf, format="JPEG", quality=quality)
-        lr = np.asarray(Image.open(buf).convert("RGB"))
+    if p.jpeg_quality and rng.random() < p.jpeg_prob:
+        lr = jpeg(lr, int(rng.integers(p.jpeg_quality[0], p.jpeg_quality[1] + 1)))
+        if rng.random() < p.jpeg_twice:  # saved again by another program, at another quality
+            lr = jpeg(lr, int(rng.integers(p.jpeg_quality[0], p.jpeg_quality[1] + 1)))
     return lr
 
 

@@ -6,16 +6,21 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pipeline.dataset.degradation import degrade
 from pipeline.imaging.images import DEFAULT_MAX_PIXELS, BadImage, decode, list_images
 from pipeline.imaging.resize import Method, downscale, modcrop
 from pipeline.imaging.scoring import min_side, score_methods, summarize, table_rows
+from pipeline.params import Downscale
+from pipeline.randomness import rng_for
 from pipeline.upscaling.tiles import TileEngine
 
 
 def score_folder(engine: TileEngine, folder: Path, method: Method = "matlab", tolerance: int = 8,
-                 max_pixels: int = DEFAULT_MAX_PIXELS) -> tuple[dict | None, list, list]:
+                 max_pixels: int = DEFAULT_MAX_PIXELS, worn: Downscale | None = None,
+                 seed: int = 7) -> tuple[dict | None, list, list]:
     """(summary or None, table rows, [(file, why skipped)]) for one folder of HR images, each
-    downscaled by `method`, upscaled by `engine` and scored beside the baselines."""
+    downscaled by `method` (or degraded by `worn`, seeded by `seed` and its name), upscaled by
+    `engine` and scored beside the baselines (bicubic by `method` from the same LR)."""
     per_image, rows, skipped, scale = [], [], [], engine.scale
     for path in list_images(folder):
         try:
@@ -28,7 +33,7 @@ def score_folder(engine: TileEngine, folder: Path, method: Method = "matlab", to
             skipped.append((path, f"{d.rgb.shape[1]}x{d.rgb.shape[0]} is too small to score at x{scale} "
                                   f"(needs {min_side(scale)} pixels a side)"))
             continue
-        lr = downscale(hr, scale, method)
+        lr = degrade(hr, scale, worn, rng_for(seed, path.name)) if worn else downscale(hr, scale, method)
         sr = engine.super_resolve(lr)
         scores = score_methods(sr, lr, hr, scale, method, tolerance, gray=d.grayscale)
         per_image.append(scores)

@@ -10,13 +10,14 @@ from __future__ import annotations
 import contextlib
 import io
 import warnings
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageOps
+from PIL import Image, ImageCms, ImageOps
 
+from pipeline.imaging.colour import convert_to_srgb, profile_space, srgb
 from pipeline.outputs import atomic_path
 
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif", ".tif", ".tiff"})
@@ -73,13 +74,25 @@ def open_image(source: Path | str | bytes, max_pixels: int = DEFAULT_MAX_PIXELS,
 
 
 @dataclass(frozen=True)
+class Metadata:
+    """What a photo says about itself, kept for its result (pipeline/imaging/metadata.py)."""
+
+    exif: bytes | None = None       # the EXIF block as the file had it
+    xmp: bytes | None = None
+    dpi: tuple[float, float] | None = None
+
+
+@dataclass(frozen=True)
 class Decoded:
     rgb: np.ndarray            # (H, W, 3) uint8, EXIF orientation applied
     alpha: np.ndarray | None   # (H, W) uint8 when the file had transparency
     grayscale: bool            # the file held one channel of luminance
     frames: int                # > 1 for animations; only the first frame is decoded
     source_mode: str           # Pillow mode before conversion, e.g. "CMYK", "I;16", "P"
-    icc_profile: bytes | None
+    icc_profile: bytes | None  # describes `rgb` (a CMYK photo's is replaced by sRGB's)
+    format: str | None = None  # the file's format (JPEG, PNG, ...), None for a built image
+    metadata: Metadata = Metadata()
+    warnings: tuple[str, ...] = ()  # what decoding changed that a user should know
 
 
 def _to_8bit(img: Image.Image) -> Image.Image:
@@ -101,17 +114,33 @@ def _to_8bit(img: Image.Image) -> Image.Image:
 def decode(source: Path | str | bytes, max_pixels: int = DEFAULT_MAX_PIXELS, name: object = None) -> Decoded:
     """Fully decode a file (or its bytes, named `name` in errors) to RGB (+ alpha),
     refusing decompression bombs before decoding."""
+    return decode_image(source, max_pixels, name)
+
+
+def decode_image(source: Path | str | bytes, max_pixels: int, name: object,
+                 metadata: Callable[[Image.Image], Metadata] | None = None) -> Decoded:
+    """`decode`, and what `metadata` reads off the opened file before it is turned upright."""
     with open_image(source if isinstance(source, bytes) else Path(source), max_pixels, name) as img:
+        kept = metadata(img) if metadata else Metadata()
         img.load()
-        return from_pil(img)
+        return replace(from_pil(img), metadata=kept)
 
 
 def from_pil(img: Image.Image) -> Decoded:
     """Normalise a loaded Pillow image (any mode) the way `decode` does a file."""
     frames = getattr(img, "n_frames", 1)
-    source_mode = img.mode
-    icc = img.info.get("icc_profile")
+    source_mode, fmt = img.mode, img.format
+    icc, warnings = img.info.get("icc_profile") or None, []
     img = _to_8bit(ImageOps.exif_transpose(img))
+    if img.mode == "CMYK" and icc:
+        try:
+            if profile_space(icc) != "CMYK":
+                raise ValueError("not a CMYK profile")
+            img, icc = convert_to_srgb(img, icc), srgb()
+            warnings.append("CMYK converted to sRGB through its colour profile")
+        except (ValueError, OSError, ImageCms.PyCMSError):
+            icc = None  # it cannot say what these CMYK values mean: Pillow's plain formula instead
+            warnings.append("its colour profile does not convert this CMYK photo: converted without it, dropped")
     if img.mode == "P" or img.mode == "PA":
         img = img.convert("RGBA" if "transparency" in img.info or img.mode == "PA" else "RGB")
     alpha = None
@@ -121,7 +150,7 @@ def from_pil(img: Image.Image) -> Decoded:
             alpha = None  # an alpha channel that is fully opaque carries nothing
     grayscale = img.mode in ("L", "LA", "La", "1")
     rgb = np.asarray(img.convert("RGB"), dtype=np.uint8).copy()
-    return Decoded(rgb, alpha, grayscale, frames, source_mode, icc)
+    return Decoded(rgb, alpha, grayscale, frames, source_mode, icc, fmt, Metadata(), tuple(warnings))
 
 
 def composite_on_white(rgb: np.ndarray, alpha: np.ndarray) -> np.ndarray:

@@ -18,19 +18,22 @@ from PIL import Image
 Method = Literal["matlab", "pillow"]
 
 
-def cubic(x: np.ndarray) -> np.ndarray:
-    """Keys' cubic convolution kernel with a = -0.5 (support [-2, 2])."""
+def cubic(x: np.ndarray, a: float = -0.5) -> np.ndarray:
+    """Keys' cubic convolution kernel (support [-2, 2]); a = -0.5 is MATLAB's and Pillow's,
+    a = -0.75 OpenCV's."""
     ax = np.abs(x)
     ax2, ax3 = ax**2, ax**3
-    near = (1.5 * ax3 - 2.5 * ax2 + 1) * (ax <= 1)
-    far = (-0.5 * ax3 + 2.5 * ax2 - 4 * ax + 2) * ((ax > 1) & (ax <= 2))
+    near = ((a + 2) * ax3 - (a + 3) * ax2 + 1) * (ax <= 1)
+    far = (a * ax3 - 5 * a * ax2 + 8 * a * ax - 4 * a) * ((ax > 1) & (ax <= 2))
     return near + far
 
 
-def contributions(in_len: int, out_len: int, scale: float) -> tuple[np.ndarray, np.ndarray]:
+def contributions(in_len: int, out_len: int, scale: float, antialias: bool = True,
+                  a: float = -0.5) -> tuple[np.ndarray, np.ndarray]:
     """Weights (out_len, taps) and 0-based source indices (out_len, taps) for one axis."""
     width = 4.0
-    if scale < 1:
+    antialias = antialias and scale < 1
+    if antialias:
         width /= scale  # antialiasing: stretch the kernel over 1/scale input pixels
     x = np.arange(1, out_len + 1, dtype=np.float64)
     u = x / scale + 0.5 * (1 - 1 / scale)  # output pixel centre in input coordinates (1-based)
@@ -38,7 +41,7 @@ def contributions(in_len: int, out_len: int, scale: float) -> tuple[np.ndarray, 
     taps = int(np.ceil(width)) + 2
     idx = left[:, None] + np.arange(taps)[None, :]
     dist = u[:, None] - idx
-    weights = scale * cubic(scale * dist) if scale < 1 else cubic(dist)
+    weights = scale * cubic(scale * dist, a) if antialias else cubic(dist, a)
     weights /= weights.sum(axis=1, keepdims=True)
     # Symmetric padding: index -1 reads 0, index n reads n-1 (MATLAB's 'symmetric').
     mirror = np.concatenate([np.arange(in_len), np.arange(in_len - 1, -1, -1)])
@@ -47,8 +50,9 @@ def contributions(in_len: int, out_len: int, scale: float) -> tuple[np.ndarray, 
     return weights[:, used], idx[:, used]
 
 
-def _resize_axis(arr: np.ndarray, axis: int, out_len: int, scale: float) -> np.ndarray:
-    weights, idx = contributions(arr.shape[axis], out_len, scale)
+def _resize_axis(arr: np.ndarray, axis: int, out_len: int, scale: float, antialias: bool = True,
+                 a: float = -0.5) -> np.ndarray:
+    weights, idx = contributions(arr.shape[axis], out_len, scale, antialias, a)
     moved = np.moveaxis(arr, axis, 0)
     out = np.zeros((out_len,) + moved.shape[1:], dtype=np.float64)
     shape = (out_len,) + (1,) * (moved.ndim - 1)
@@ -57,13 +61,15 @@ def _resize_axis(arr: np.ndarray, axis: int, out_len: int, scale: float) -> np.n
     return np.moveaxis(out, 0, axis)
 
 
-def imresize(img: np.ndarray, scale: float, out_hw: tuple[int, int] | None = None) -> np.ndarray:
-    """MATLAB `imresize(img, scale, 'bicubic')` for uint8 (H, W[, C]) arrays."""
+def imresize(img: np.ndarray, scale: float, out_hw: tuple[int, int] | None = None, antialias: bool = True,
+             a: float = -0.5) -> np.ndarray:
+    """MATLAB `imresize(img, scale, 'bicubic')` for uint8 (H, W[, C]) arrays; without
+    `antialias` and with a = -0.75, OpenCV's `resize(..., INTER_CUBIC)` when shrinking."""
     if out_hw is None:
         out_hw = (int(np.ceil(img.shape[0] * scale)), int(np.ceil(img.shape[1] * scale)))
     out = img.astype(np.float64)
-    out = _resize_axis(out, 0, out_hw[0], scale)
-    out = _resize_axis(out, 1, out_hw[1], scale)
+    out = _resize_axis(out, 0, out_hw[0], scale, antialias, a)
+    out = _resize_axis(out, 1, out_hw[1], scale, antialias, a)
     return np.clip(np.round(out), 0, 255).astype(np.uint8)
 
 
@@ -78,7 +84,16 @@ def modcrop(img: np.ndarray, scale: int) -> np.ndarray:
     return img[: h - h % scale, : w - w % scale]
 
 
-def downscale(hr: np.ndarray, scale: int, method: Method) -> np.ndarray:
+# The ways photos get small in the wild, for training on worn inputs: Pillow's filters (all
+# antialiased when shrinking but nearest), and a cubic without antialiasing, as OpenCV's
+# resize does, whose aliasing a model trained on antialiased inputs would sharpen.
+PILLOW_KERNELS = {"pillow": Image.Resampling.BICUBIC, "bilinear": Image.Resampling.BILINEAR,
+                  "box": Image.Resampling.BOX, "lanczos": Image.Resampling.LANCZOS,
+                  "nearest": Image.Resampling.NEAREST}
+Kernel = Literal["matlab", "pillow", "bilinear", "box", "lanczos", "nearest", "cubic_sharp"]
+
+
+def downscale(hr: np.ndarray, scale: int, method: Kernel) -> np.ndarray:
     """LR image for an HR one whose sides are multiples of `scale`."""
     h, w = hr.shape[:2]
     if h % scale or w % scale:
@@ -86,7 +101,9 @@ def downscale(hr: np.ndarray, scale: int, method: Method) -> np.ndarray:
     out_hw = (h // scale, w // scale)
     if method == "matlab":
         return imresize(hr, 1 / scale, out_hw)
-    return pillow_resize(hr, out_hw)
+    if method == "cubic_sharp":
+        return imresize(hr, 1 / scale, out_hw, antialias=False, a=-0.75)
+    return pillow_resize(hr, out_hw, PILLOW_KERNELS[method])
 
 
 def interpolate(lr: np.ndarray, scale: int, method: Method | Literal["nearest"]) -> np.ndarray:

@@ -18,7 +18,10 @@ def main() -> None:
     parser.add_argument("out", type=Path, help="output folder, e.g. data/raw")
     args = parser.parse_args()
     p = stage_params(args).scrape
-    finish, errors = crawl(p, args.out)
+    try:
+        finish, errors = crawl(p, args.out)
+    except ValueError as e:  # a scrape.folders entry that is not a folder
+        raise SystemExit(f"scrape: {args.params}: {e}") from None
     report = (args.out / "report.json").read_text()
     print(f"scrape: wrote {args.out}/manifest.csv and report.json\n{report[:2000]}")
     # Caps (max_images, max_pages, ...) end a crawl normally, with "finished"; anything else

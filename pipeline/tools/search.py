@@ -26,12 +26,11 @@ import sys
 import time
 from pathlib import Path
 
-import yaml
-
 from pipeline.cli import tool_parser
 from pipeline.imaging import charts
 from pipeline.outputs import write_json
-from pipeline.params import PARAMS_FILE, Params, ParamsError, Search, load_params, with_overrides
+from pipeline.params import PARAMS_FILE, ParamsError, Search, load_params, parse_sets, with_overrides
+from pipeline.tools.experiments import exp_run_command
 
 log = logging.getLogger(__name__)
 STUDIES = Path(".search")
@@ -67,27 +66,6 @@ def propose(trial, s: Search) -> dict[str, object]:
     return values
 
 
-def parse_sets(items: list[str], params: Params) -> dict[str, object]:
-    """--set key=value pairs, values read as YAML (2 -> int, 1e-3 -> float, mse -> str)."""
-    fixed = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        if not sep:
-            raise SystemExit(f"search: --set {item!r}: give key=value, e.g. train.epochs=2")
-        fixed[key] = yaml.safe_load(value)
-    with_overrides(params, fixed)  # a bad fixed value stops the search before any trial
-    return fixed
-
-
-def hydra_value(value: object) -> str:
-    """A value as `dvc exp run -S key=value` (Hydra's override grammar) reads it back."""
-    if isinstance(value, bool):
-        return str(value).lower()
-    if isinstance(value, str):
-        return json.dumps(value)
-    return repr(value)
-
-
 def lookup(metrics: dict, dotted: str) -> float:
     node = metrics
     for part in dotted.split("."):
@@ -111,9 +89,7 @@ def experiment_metrics(name: str, all_commits: bool = False) -> dict:
 
 def run_trial(name: str, values: dict[str, object]) -> tuple[bool, str]:
     """`dvc exp run` the trial in a temp copy of the workspace (which it leaves untouched)."""
-    args = ["dvc", "exp", "run", "--temp", "-n", name]
-    for key, value in values.items():
-        args += ["-S", f"{key}={hydra_value(value)}"]
+    args = exp_run_command(name, values, temp=True)
     log.info("%s: %s", name, " ".join(args[5:]))
     proc = subprocess.run(args, capture_output=True, text=True)
     if proc.returncode:
@@ -147,10 +123,12 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--trials must be at least 1 and --study letters, digits, - and _")
     try:
         params = load_params(args.params)
+        fixed = parse_sets(args.set)
+        with_overrides(params, fixed)  # a bad fixed value stops the search before any trial
     except ParamsError as e:
         print(f"search: {e}", file=sys.stderr)
         return 2
-    s, fixed = params.search, parse_sets(args.set, params)
+    s = params.search
 
     import optuna
 

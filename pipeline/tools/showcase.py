@@ -31,7 +31,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--lr", type=Path, default=Path("data/lr/test"), help="their LR inputs")
     parser.add_argument("--out", type=Path, default=Path("docs/before_after.png"))
     args = parser.parse_args(argv)
-    engine = TileEngine(load_or_exit(args.model, "showcase"))
+    engine = TileEngine(load_or_exit(args.model, "showcase")[0])
     images, crops = [], []
     for k, path in enumerate(split_images(args.hr.parent, args.hr.name)):
         hr, lr = load_rgb(path), load_rgb(args.lr / path.name)

@@ -1,35 +1,50 @@
 """Upscale your own photos with a trained model.
 
-    python -m pipeline.upscale photo.jpg more/ --out out/ [--model models/model.keras]
-                               [--tile 1024] [--batch 1] [--overlap N] [--self-ensemble] [--overwrite]
+    python -m pipeline.upscale photo.jpg albums/ --out out/ [--recursive] [--skip-existing]
+                               [--model photo|clean|PATH] [--format auto|png|jpeg|webp] [--quality Q]
+                               [--strip-metadata] [--overwrite] [--tile 1024] [--self-ensemble]
 
-Each input `name.ext` becomes `OUT/name.png` (`--out` may name a file when there is one
-input). Any mode Pillow reads works: alpha is upscaled separately (bicubic), grayscale
-stays grayscale, EXIF orientation is applied and the ICC profile is carried over.
-Large images are processed in overlapping tiles, so memory is bounded by the tile size
-and the result has no seams. A bad input is reported on one line and skipped; the exit
-status is 1 if any input failed.
+Each input `name.ext` becomes `OUT/name.<ext of the format>`; a folder's photos keep their
+place under OUT (with --recursive, the whole tree). `--out` may name a file when there is one
+input: its suffix picks the format. `--format auto` keeps the input's family (JPEG stays
+JPEG at quality 95, 4:4:4; PNG stays PNG; WebP stays WebP at 90; others become PNG).
+EXIF (orientation applied and reset, sizes updated, thumbnail dropped), XMP and the colour
+profile are carried over unless --strip-metadata. Every output is planned before anything
+is written; a photo that cannot be read or written is reported on one line and the rest are
+done (exit 1). SIGTERM or Ctrl-C stops after the photo being written: what is finished
+stays, nothing half-written does, and --skip-existing resumes from there.
 """
 
 from __future__ import annotations
 
 import logging
+import signal
 import sys
 from pathlib import Path
 
 from pipeline.cli import tool_parser
 from pipeline.imaging.images import DEFAULT_MAX_PIXELS
-from pipeline.upscaling.batch import expand_inputs, plan_outputs, run_batch
+from pipeline.upscaling.batch import Stop, find_inputs, plan_outputs, run_stoppable, writable
+from pipeline.upscaling.formats import FORMATS, Output, format_of_path
 from pipeline.upscaling.models import add_model_option, load_or_exit
 from pipeline.upscaling.tiles import DEFAULT_BATCH, DEFAULT_TILE
 from pipeline.upscaling.upscaler import Upscaler
 
 
-def main(argv: list[str] | None = None) -> int:
+def say(line: str) -> None:
+    print(f"upscale: {line}", file=sys.stderr)
+
+
+def parse(argv: list[str] | None):
     parser = tool_parser(__doc__)
     parser.add_argument("inputs", nargs="+", type=Path, help="image files or folders")
-    parser.add_argument("--out", type=Path, required=True, help="output folder (or .png file for one input)")
+    parser.add_argument("--out", type=Path, required=True, help="output folder (or a file, for one input)")
+    parser.add_argument("--recursive", action="store_true", help="folders' subfolders too, mirrored under --out")
+    parser.add_argument("--skip-existing", action="store_true", help="keep outputs that exist (resume a batch)")
     parser.add_argument("--overwrite", action="store_true", help="replace outputs that exist (never an input)")
+    parser.add_argument("--format", choices=("auto", *FORMATS), default="auto", help="default: the input's family")
+    parser.add_argument("--quality", type=int, default=None, help="JPEG and WebP quality, 1-100 (95 and 90)")
+    parser.add_argument("--strip-metadata", action="store_true", help="write no EXIF, XMP, colour profile or DPI")
     add_model_option(parser)
     parser.add_argument("--tile", type=int, default=DEFAULT_TILE, help="LR tile side in pixels; 0 = whole image")
     parser.add_argument("--overlap", type=int, default=None,
@@ -43,22 +58,68 @@ def main(argv: list[str] | None = None) -> int:
                                 ("--batch", args.batch, 1), ("--max-pixels", args.max_pixels, 1)):
         if value is not None and value < lowest:
             parser.error(f"{flag} {value}: must be at least {lowest}")
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
-
+    if args.overwrite and args.skip_existing:
+        parser.error("--overwrite and --skip-existing: choose one")
+    fmt = args.format if args.format != "auto" or len(args.inputs) > 1 else format_of_path(args.out) or "auto"
     try:
-        files = expand_inputs(args.inputs)
-    except FileNotFoundError as e:
-        print(f"upscale: {e}", file=sys.stderr)
-        return 2
-    pairs, problems = plan_outputs(files, args.out, args.overwrite)
-    if problems:
-        for problem in problems:
-            print(f"upscale: {problem}", file=sys.stderr)
-        print("upscale: nothing was written", file=sys.stderr)
-        return 2
-    up = Upscaler(load_or_exit(args.model, "upscale"), args.tile, args.overlap, args.self_ensemble, args.batch)
-    failed = run_batch(up, pairs, args.max_pixels)
-    if failed:
-        print(f"upscale: {failed} of {len(files)} inputs failed", file=sys.stderr)
-    return 1 if failed else 0
+        output = Output(args.format, args.quality, args.strip_metadata)
+        Output(fmt, args.quality)  # --quality with a PNG --out is a mistake too
+    except ValueError as e:
+        parser.error(f"--{e}")
+    return args, output
 
+
+def stop_on(signum, frame) -> None:
+    raise Stop(signal.Signals(signum).name)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args, output = parse(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(message)s")
+    previous = {s: signal.signal(s, stop_on) for s in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        return upscale(args, output)
+    except Stop as e:  # before any result was started: nothing to keep or remove
+        say(f"stopped by {e.signal_name}; nothing was written")
+        return 128 + getattr(signal, e.signal_name)
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+
+
+def upscale(args, output: Output) -> int:
+    found = find_inputs(args.inputs, args.recursive)
+    for line in found.errors + found.notes:
+        say(line)
+    if found.errors:
+        say("nothing was written")
+        return 2
+    to_file = len(found.sources) == 1 and format_of_path(args.out) is not None
+
+    def plan(scale: int):
+        items, problems, refused = plan_outputs(found.sources, args.out, output, scale, args.overwrite,
+                                                args.skip_existing, args.max_pixels)
+        if not problems and (why := writable(args.out, to_file)):
+            problems.append(why)
+        return items, problems, refused
+
+    items, problems, refused = plan(2)  # before the model loads; checked again if it is not x2
+    up = None
+    if not problems:
+        model, _ = load_or_exit(args.model, "upscale")
+        up = Upscaler(model, args.tile, args.overlap, args.self_ensemble, args.batch)
+        if up.scale != 2:
+            items, problems, refused = plan(up.scale)
+    for line in problems + refused:
+        say(line)
+    if problems:
+        say("nothing was written")
+        return 2
+    tally = run_stoppable(up, items, output, args.max_pixels, say)
+    tally.failed += len(refused)
+    say(tally.line())
+    if tally.stopped:
+        say(f"stopped by {tally.stopped}: finished outputs are kept, the one in progress was removed; "
+            "run again with --skip-existing to go on")
+        return 128 + getattr(signal, tally.stopped)
+    return 1 if tally.failed else 0

@@ -119,7 +119,8 @@ def train(lr: list[np.ndarray], hr: list[np.ndarray], val: tuple[list[np.ndarray
             if not optimizer.built:  # its variables must exist before a replica step uses them
                 optimizer.build(model.trainable_variables)
         data = patch_dataset(lr, hr, t.patch_size, base.scale, t.batch_size, base.seed,
-                             phase.first_epoch * t.steps_per_epoch, phase.last_epoch * t.steps_per_epoch)
+                             phase.first_epoch * t.steps_per_epoch, phase.last_epoch * t.steps_per_epoch,
+                             t.detail_keep)
         step = make_step(model, optimizer, recipe.pixel_loss(phase.loss), strategy, t.batch_size)
         fit_epochs(model, step, distribute(data, strategy), phase.first_epoch, phase.last_epoch, t,
                    keras.callbacks.CallbackList(epoch_end, model=model))

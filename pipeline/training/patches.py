@@ -1,4 +1,9 @@
-"""The training data: the LR/HR images of a split, and the stream of random patch pairs."""
+"""The training data: the LR/HR images of a split, and the stream of random patch pairs.
+
+Patches are drawn from every position alike (by area), or only from the share of positions
+with the most detail (`train.detail_keep`): a photo of sky, water and bokeh is mostly flat,
+and a flat patch teaches the network nothing bicubic does not already do.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,12 @@ import numpy as np
 import tensorflow as tf
 
 from pipeline.dataset.splits import split_images
+from pipeline.imaging.detail import gradient_magnitude
 from pipeline.imaging.images import load_rgb
+
+# LR pixels between the candidate positions whose detail is measured; a patch drawn from a
+# candidate starts anywhere in its grid cell, so every pixel can still begin one.
+DETAIL_GRID = 8
 
 
 def load_pairs(lr_dir: Path, hr_dir: Path, scale: int) -> tuple[list[np.ndarray], list[np.ndarray]]:
@@ -25,15 +35,35 @@ def load_pairs(lr_dir: Path, hr_dir: Path, scale: int) -> tuple[list[np.ndarray]
     return lr, hr
 
 
+def detailed_positions(lr: list[np.ndarray], patch: int, keep: float, grid: int = DETAIL_GRID) -> np.ndarray:
+    """(k, 3) int64 rows (image, y, x): the corners, on a `grid`-pixel lattice, of the share
+    `keep` of patch positions whose LR patch holds the most detail (mean gradient magnitude
+    of its luma, pipeline.imaging.detail), in image and raster order."""
+    corners, scores = [], []
+    for i, image in enumerate(lr):
+        grad = gradient_magnitude(image).astype(np.float64)
+        total = np.pad(grad.cumsum(0).cumsum(1), ((1, 0), (1, 0)))  # sums of any window in four reads
+        ys, xs = np.meshgrid(np.arange(0, image.shape[0] - patch + 1, grid),
+                             np.arange(0, image.shape[1] - patch + 1, grid), indexing="ij")
+        window = total[ys + patch, xs + patch] - total[ys, xs + patch] - total[ys + patch, xs] + total[ys, xs]
+        corners.append(np.stack([np.full(ys.size, i), ys.ravel(), xs.ravel()], axis=1))
+        scores.append(window.ravel() / patch**2)
+    corners, score = np.concatenate(corners), np.concatenate(scores)
+    count = max(1, round(keep * len(score)))
+    return corners[np.sort(np.argsort(-score, kind="stable")[:count])]
+
+
 def patch_dataset(lr: list[np.ndarray], hr: list[np.ndarray], patch: int, scale: int, batch: int,
-                  seed: int, first_step: int, last_step: int) -> tf.data.Dataset:
+                  seed: int, first_step: int, last_step: int, detail_keep: float = 1.0) -> tf.data.Dataset:
     """Batches of random, augmented patch pairs for steps [first_step, last_step).
 
     Images may differ in size: they are held as one flat buffer each for LR and HR, and a
-    patch is gathered from it. An image is drawn with probability proportional to its
-    number of patch positions, so every position of every image is equally likely.
-    Sample i uses stateless random ops seeded by (seed, i): the stream does not depend
-    on where a run started, which is what makes resuming exact."""
+    patch is gathered from it. With `detail_keep` 1.0 an image is drawn with probability
+    proportional to its number of patch positions, so every position of every image is
+    equally likely; below 1.0, a candidate of `detailed_positions` is drawn, each alike,
+    and the patch starts anywhere in its grid cell. Sample i uses stateless random ops
+    seeded by (seed, i): the stream does not depend on where a run started, which is what
+    makes resuming exact."""
     sizes = np.array([a.shape[:2] for a in lr], np.int64)
     if (sizes < patch).any():
         raise ValueError(f"a training image of {sizes.min(axis=0)} LR pixels cannot hold a {patch}-pixel patch")
@@ -52,13 +82,30 @@ def patch_dataset(lr: list[np.ndarray], hr: list[np.ndarray], patch: int, scale:
         pixels = start + (rows * width + cols) * 3
         return tf.gather(flat, pixels[..., None] + tf.range(3, dtype=tf.int64))
 
+    if detail_keep < 1.0:
+        candidates = tf.constant(detailed_positions(lr, patch, detail_keep))
+
+    def corner(s):
+        """(image, y, x) of sample seed `s`."""
+        if detail_keep >= 1.0:
+            u = tf.random.stateless_uniform([], s, 0, 1, tf.float64)
+            idx = tf.minimum(tf.searchsorted(cumulative, u[None], side="right")[0], len(lr) - 1)
+            h, w = heights[idx], widths[idx]
+            y = tf.random.stateless_uniform([], s + 1, 0, h - patch + 1, tf.int64)
+            x = tf.random.stateless_uniform([], s + 4, 0, w - patch + 1, tf.int64)
+            return idx, y, x
+        row = candidates[tf.random.stateless_uniform([], s, 0, tf.shape(candidates, tf.int64)[0], tf.int64)]
+        idx = row[0]
+        y = tf.minimum(row[1] + tf.random.stateless_uniform([], s + 1, 0, DETAIL_GRID, tf.int64),
+                       heights[idx] - patch)
+        x = tf.minimum(row[2] + tf.random.stateless_uniform([], s + 4, 0, DETAIL_GRID, tf.int64),
+                       widths[idx] - patch)
+        return idx, y, x
+
     def sample(i):
         s = tf.stack([tf.constant(seed, tf.int64), i])
-        u = tf.random.stateless_uniform([], s, 0, 1, tf.float64)
-        idx = tf.minimum(tf.searchsorted(cumulative, u[None], side="right")[0], len(lr) - 1)
-        h, w = heights[idx], widths[idx]
-        y = tf.random.stateless_uniform([], s + 1, 0, h - patch + 1, tf.int64)
-        x = tf.random.stateless_uniform([], s + 4, 0, w - patch + 1, tf.int64)
+        idx, y, x = corner(s)
+        w = widths[idx]
         k = tf.random.stateless_uniform([], s + 2, 0, 4, tf.int32)
         flip = tf.random.stateless_uniform([], s + 3, 0, 2, tf.int32)
         a = take(lr_flat, lr_start[idx], w, y, x, patch)

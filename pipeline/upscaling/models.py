@@ -1,26 +1,80 @@
-"""Which model a tool runs: the --model option every tool shares, and loading it (or exiting 2
-with the reason, before any other work)."""
+"""Which model a tool runs: the shipped models by name, any .keras file by path, the --model
+option every tool shares, and loading it (or exiting 2 with the reason, before any work).
+
+The shipped models live in git beside their model cards (models/release/<name>.keras and
+<name>.md), so a fresh clone upscales with no `dvc repro`. A tool given no --model takes the
+first shipped one of DEFAULT_ORDER; a checkout without any falls back to the default
+pipeline's output, models/model.keras.
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline.upscaling.inference import load_model
 
-DEFAULT_MODEL = Path("models/model.keras")
+RELEASE = Path(__file__).resolve().parents[2] / "models" / "release"
+PIPELINE_MODEL = Path("models/model.keras")
+# "photo" (trained on worn inputs: JPEG, noise, other downscalers) suits photos from a
+# camera or the web; "clean" is sharper on clean, bicubic-made inputs.
+DEFAULT_ORDER = ("photo", "clean")
+
+
+@dataclass(frozen=True)
+class ModelChoice:
+    path: Path
+    name: str | None = None  # a shipped model's name
+
+    @property
+    def label(self) -> str:
+        """How tools and the page name it: `clean` for a shipped one, else the path."""
+        return self.name or str(self.path)
+
+    @property
+    def card(self) -> Path | None:
+        card = self.path.with_suffix(".md")
+        return card if self.name and card.is_file() else None
+
+
+def shipped() -> list[str]:
+    """The names of the shipped models in this checkout, sorted."""
+    return sorted(p.stem for p in RELEASE.glob("*.keras")) if RELEASE.is_dir() else []
+
+
+def choose(spec: str | None) -> ModelChoice:
+    """A shipped model by name, a .keras file by path, or (None) the default: the first of
+    DEFAULT_ORDER that is shipped, else the pipeline's own models/model.keras."""
+    names = shipped()
+    if spec is None:
+        name = next((n for n in DEFAULT_ORDER if n in names), None)
+        return ModelChoice(RELEASE / f"{name}.keras", name) if name else ModelChoice(PIPELINE_MODEL)
+    if spec in names:
+        return ModelChoice(RELEASE / f"{spec}.keras", spec)
+    if "/" not in spec and not spec.endswith(".keras"):
+        raise FileNotFoundError(f"{spec}: no shipped model of that name (shipped: {', '.join(names) or 'none'}); "
+                                "give a .keras file's path for any other")
+    return ModelChoice(Path(spec))
 
 
 def add_model_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--model", type=Path, default=DEFAULT_MODEL,
-                        help=f"a trained .keras model (default: {DEFAULT_MODEL}, made by `dvc repro`)")
+    parser.add_argument("--model", default=None, metavar="NAME|PATH",
+                        help=f"a shipped model ({', '.join(shipped()) or 'none in this checkout'}) or a .keras file "
+                             f"(default: {choose(None).label})")
 
 
-def load_or_exit(path: Path, prog: str):
-    """The model at `path`; a missing or unreadable file prints `prog: reason` and exits 2."""
+def load_or_exit(spec: str | Path | None, prog: str, quiet: bool = False):
+    """(Keras model, ModelChoice) for `spec`; says on stderr which model it runs. A missing or
+    unreadable model prints `prog: reason` and exits 2."""
     try:
-        return load_model(path)
+        choice = choose(None if spec is None else str(spec))
+        model = load_model(choice.path)
     except (FileNotFoundError, ValueError, OSError) as e:
         print(f"{prog}: {e}", file=sys.stderr)
         raise SystemExit(2) from None
+    if not quiet:
+        where = f" ({choice.path}, shipped)" if choice.name else ""
+        print(f"{prog}: model {choice.label}{where}", file=sys.stderr)
+    return model, choice

@@ -74,7 +74,9 @@ class PngStream:
     atomic write to discard."""
 
     def __init__(self, file: BinaryIO, width: int, height: int, channels: int,
-                 icc_profile: bytes | None = None, level: int = 1, threads: int = 2) -> None:
+                 icc_profile: bytes | None = None, level: int = 1, threads: int = 2,
+                 chunks: tuple[tuple[bytes, bytes], ...] = ()) -> None:
+        """`chunks`: more (type, data) chunks before the image data: metadata (eXIf, iTXt, pHYs)."""
         if channels not in COLOR_TYPES:
             raise ValueError(f"a PNG holds 1-4 channels, not {channels}")
         self.file, self.width, self.height, self.channels, self.level = file, width, height, channels, level
@@ -90,6 +92,8 @@ class PngStream:
         file.write(chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, COLOR_TYPES[channels], 0, 0, 0)))
         if icc_profile:  # named and compressed as Pillow does
             file.write(chunk(b"iCCP", b"ICC Profile\0\0" + zlib.compress(icc_profile)))
+        for kind, data in chunks:
+            file.write(chunk(kind, data))
         # IDAT chunks are one stream cut anywhere: its zlib header (deflate, 32 KiB window,
         # "fastest" as a hint) and checksum get chunks of their own.
         file.write(chunk(b"IDAT", b"\x78\x01"))

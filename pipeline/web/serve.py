@@ -30,7 +30,8 @@ def main(argv: list[str] | None = None) -> int:
         if getattr(args, flag) <= 0:
             parser.error(f"--{flag.replace('_', '-')} must be positive")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    upscaler = Upscaler(load_or_exit(args.model, "serve"))
+    model, choice = load_or_exit(args.model, "serve")
+    upscaler = Upscaler(model)
     limits = Limits(args.max_upload_mb, args.max_input_mp, args.queue, args.keep_minutes)
     app = create_app(upscaler, limits)
     calibrate(upscaler, app.state.queue)

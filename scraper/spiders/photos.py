@@ -65,9 +65,11 @@ class PhotoSpider(scrapy.Spider):
     def __init__(self, start_urls: list[str], queries: list[str], search_api: str,
                  licenses: list[str], allowed_domains: list[str], max_depth: int,
                  max_images: int, max_pages: int, max_file_bytes: int,
-                 file_roots: dict[str, list[Path]] | None = None, **kwargs) -> None:
-        """`file_roots` adds folders a file:// start URL may read beyond its own (the sample
-        gallery page lives in a temp folder and links images in the libraries' folders)."""
+                 file_roots: dict[str, list[Path]] | None = None, passed_over: list[tuple[str, str]] = (),
+                 **kwargs) -> None:
+        """`file_roots` adds folders a file:// start URL may read beyond its own (a gallery page
+        lives in a temp folder and links images in the libraries' or the user's folders);
+        `passed_over` are (URL, reason) pairs the gallery writer did not link, for the report."""
         super().__init__(**kwargs)
         self.queries = list(queries)
         self.search_api = search_api
@@ -88,6 +90,8 @@ class PhotoSpider(scrapy.Spider):
         self.link_domains = frozenset(d.lower() for d in allowed_domains) or frozenset(
             (urlparse(u).hostname or "").lower() for u in start_urls)
         self.rejections = Rejections()
+        for url, why in passed_over:
+            self.rejections.add(url, why)
         self.pages_requested = 0
         self.pages_seen: set[str] = set()
         self.images_seen: set[str] = set()

@@ -52,7 +52,8 @@ def test_bad_values_name_the_key(section, key, value, message):
     ("model", "kernel_size", 1000001, "model.kernel_size=1000001 is outside 1..15"),
     ("scrape", "queries", [5], "scrape.queries[0]=5 must be a non-empty string"),
     ("scrape", "sample", "yes", "scrape.sample='yes' must be true or false"),
-    ("scrape", "sample", False, "scrape has no source: set scrape.sample: true, scrape.start_urls or scrape.queries"),
+    ("scrape", "sample", False, "scrape has no source: set scrape.sample: true, scrape.folders, scrape.start_urls "
+                                     "or scrape.queries"),
 ])
 def test_holes_that_were_open_are_closed(section, key, value, message):
     raw = tiny_params(**{section: {key: value}})
@@ -64,10 +65,10 @@ def test_holes_that_were_open_are_closed(section, key, value, message):
 def test_yaml_exponent_floats_are_numbers(tmp_path):
     """YAML 1.1 (PyYAML) reads `1e-3` as a string; DVC's parser (YAML 1.2) as a float, and so do we."""
     path = write_params(tmp_path / "params.yaml", tiny_params())
-    path.write_text(path.read_text().replace("lr: 0.002", "lr: 1e-3").replace("noise_sigma: 0.0", "noise_sigma: 2E+0"))
+    path.write_text(path.read_text().replace("lr: 0.002", "lr: 1e-3").replace("jpeg_twice: 0.0", "jpeg_twice: 5E-1"))
     p = load_params(path)
     assert p.train.lr == 0.001
-    assert p.downscale.noise_sigma == 2.0
+    assert p.downscale.jpeg_twice == 0.5
     assert p.scrape.search_api.startswith("https://")  # strings that merely contain an e stay strings
 
 

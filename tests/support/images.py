@@ -61,3 +61,47 @@ def write_photo_modes(folder: Path) -> bytes:
     srgb = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
     rgb.save(folder / "tagged.png", icc_profile=srgb)
     return srgb
+
+
+XMP = (b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+       b'<rdf:Description xmlns:tiff="http://ns.adobe.com/tiff/1.0/" xmlns:dc="http://purl.org/dc/elements/1.1/" '
+       b'tiff:Orientation="{orientation}"><dc:creator>the photographer</dc:creator></rdf:Description>'
+       b'</rdf:RDF></x:xmpmeta>')
+
+
+def with_thumbnail(exif: bytes) -> bytes:
+    """`exif` (b"Exif\\0\\0" + TIFF, as Pillow writes it) with an IFD1 holding a JPEG
+    thumbnail appended, as cameras write one (Pillow cannot)."""
+    tiff = bytearray(exif.removeprefix(b"Exif\x00\x00"))
+    order = "<" if tiff[:2] == b"II" else ">"
+    ifd0 = struct.unpack_from(f"{order}I", tiff, 4)[0]
+    count = struct.unpack_from(f"{order}H", tiff, ifd0)[0]
+    next_at = ifd0 + 2 + 12 * count
+    thumb = encoded(photo_like(8, 12, 5), "JPEG")
+    ifd1 = len(tiff) + len(tiff) % 2
+    data = ifd1 + 2 + 2 * 12 + 4
+    tiff += b"\0" * (ifd1 - len(tiff))
+    tiff += struct.pack(f"{order}H", 2)
+    tiff += struct.pack(f"{order}HHII", 0x0201, 4, 1, data) + struct.pack(f"{order}HHII", 0x0202, 4, 1, len(thumb))
+    tiff += struct.pack(f"{order}I", 0) + thumb
+    struct.pack_into(f"{order}I", tiff, next_at, ifd1)
+    return b"Exif\x00\x00" + bytes(tiff)
+
+
+def camera_jpeg(path: Path, orientation: int = 6, thumbnail: bool = False) -> Path:
+    """A 60 x 40 JPEG as a camera writes it: make, model, dates, copyright, lens, GPS,
+    resolution, `orientation`, XMP, and (`thumbnail`) an embedded thumbnail."""
+    from PIL import ExifTags
+
+    exif = Image.Exif()
+    exif.update({0x010F: "Canon", 0x0110: "EOS R5", 0x0112: orientation, 0x0132: "2024:05:06 07:08:09",
+                 0x8298: "(c) Ann Example", 0x011A: 72.0, 0x011B: 72.0, 0x0128: 2})
+    sub = exif.get_ifd(ExifTags.IFD.Exif)
+    sub.update({0x9003: "2024:05:06 07:08:09", 0xA434: "RF 24-70mm F2.8", 0xA002: 60, 0xA003: 40})
+    gps = exif.get_ifd(ExifTags.IFD.GPSInfo)
+    gps.update({1: "N", 2: (48.0, 51.0, 30.0), 3: "E", 4: (2.0, 17.0, 40.0)})
+    block = exif.tobytes()
+    Image.fromarray(photo_like(40, 60, 1)).save(path, quality=95, dpi=(72, 72),
+                                                exif=with_thumbnail(block) if thumbnail else block,
+                                                xmp=XMP.replace(b"{orientation}", str(orientation).encode()))
+    return path

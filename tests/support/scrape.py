@@ -13,6 +13,7 @@ from tests.support.sandbox import python
 def run_scrape(tmp_path: Path, scrape: dict) -> tuple[list[dict], dict, Path]:
     """(manifest rows, report, output folder) of `python -m pipeline.stages.scrape` with the
     tiny params' `scrape` section updated by `scrape`."""
+    tmp_path.mkdir(parents=True, exist_ok=True)
     params = write_params(tmp_path / "params.yaml", tiny_params(scrape=scrape))
     out = tmp_path / "raw"
     python("-m", "pipeline.stages.scrape", str(out), "--params", str(params), timeout=300)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from pipeline.training.patches import patch_dataset
+from pipeline.training.patches import detailed_positions, patch_dataset
 
 
 def images():
@@ -49,3 +49,33 @@ def test_images_are_drawn_in_proportion_to_their_patch_positions():
     expected = positions / positions.sum() * 2000
     # Within 4 standard deviations of the binomial count (uniform by image would be 667 each).
     assert np.all(np.abs(np.array(list(counts.values())) - expected) < 4 * np.sqrt(expected))
+
+
+def half_flat(h: int = 64, w: int = 96) -> np.ndarray:
+    """Flat grey on the left, noise on the right (columns 48 on)."""
+    img = np.full((h, w, 3), 128, np.uint8)
+    img[:, w // 2:] = np.random.default_rng(1).integers(0, 256, (h, w - w // 2, 3), dtype=np.uint8)
+    return img
+
+
+def test_detail_keeps_the_share_of_positions_with_most_texture():
+    img = half_flat()
+    every = detailed_positions([img], 8, 1.0)
+    assert len(every) == len(range(0, 57, 8)) * len(range(0, 89, 8))  # the whole lattice
+    kept = detailed_positions([img], 8, 0.4)
+    assert len(kept) == round(0.4 * len(every))
+    assert (kept[:, 2] >= 48 - 1).all()  # only patches over the noise (edge ones read one grey column)
+    assert (np.diff(kept[:, 1] * 1000 + kept[:, 2]) > 0).all()  # raster order, each once
+
+
+def test_detailed_patches_come_from_the_texture_and_stay_exact_pairs():
+    lr = [half_flat()]
+    hr = [np.repeat(np.repeat(lr[0], 2, 0), 2, 1)]
+    stream = patch_dataset(lr, hr, 8, 2, 16, seed=5, first_step=0, last_step=20, detail_keep=0.4)
+    for a, b in stream:
+        a, b = (np.round(a.numpy() * 255).astype(np.uint8), np.round(b.numpy() * 255).astype(np.uint8))
+        assert np.array_equal(b[:, ::2, ::2], a)
+        assert (a.reshape(16, -1).std(axis=1) > 20).all()  # never a flat grey patch
+    by_area = patch_dataset(lr, hr, 8, 2, 16, seed=5, first_step=0, last_step=20)
+    flat = [(a.numpy().reshape(16, -1).std(axis=1) < 1e-6).mean() for a, _ in by_area]
+    assert np.mean(flat) > 0.25  # drawn by area, a third of them fall on the grey half

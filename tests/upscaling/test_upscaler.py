@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from pipeline.upscaling.formats import Output
 from tests.support.images import photo_like, write_photo_modes
 
 
@@ -33,7 +34,8 @@ def test_the_file_holds_what_the_python_api_returns_and_a_stopped_one_leaves_not
     up = Upscaler(load_model(model_path), tile=16)  # several bands per photo
     write_photo_modes(tmp_path / "in")
     for src in sorted((tmp_path / "in").iterdir()):
-        up.save(decode(src), tmp_path / f"{src.stem}.png")
+        plan = up.save(decode(src), tmp_path / f"{src.stem}.png", output=Output("png"))
+        assert plan.format == "png"
         expected, got = up.process(Image.open(src)), Image.open(tmp_path / f"{src.stem}.png")
         assert got.mode == expected.mode, src.name
         assert np.array_equal(np.asarray(got), np.asarray(expected)), src.name
@@ -41,6 +43,22 @@ def test_the_file_holds_what_the_python_api_returns_and_a_stopped_one_leaves_not
     def stop(tiles):
         raise KeyboardInterrupt
 
-    with pytest.raises(KeyboardInterrupt):
-        up.save(decode(tmp_path / "in" / "photo.jpg"), tmp_path / "stopped.png", stop)
+    for fmt in ("png", "jpeg"):
+        with pytest.raises(KeyboardInterrupt):
+            up.save(decode(tmp_path / "in" / "photo.jpg"), tmp_path / f"stopped.{fmt}", stop, Output(fmt))
     assert not [p.name for p in tmp_path.iterdir() if "stopped" in p.name]
+
+
+def test_auto_keeps_the_input_s_family(tmp_path, model_path):
+    from pipeline.imaging.images import decode
+    from pipeline.upscaling.inference import load_model
+    from pipeline.upscaling.upscaler import Upscaler
+
+    up = Upscaler(load_model(model_path))
+    write_photo_modes(tmp_path / "in")
+    for name, fmt in [("photo.jpg", "JPEG"), ("gray.png", "PNG")]:
+        plan = up.save(decode(tmp_path / "in" / name), tmp_path / name)
+        assert Image.open(tmp_path / name).format == fmt
+        assert plan.quality == (95 if fmt == "JPEG" else None)
+    Image.fromarray(photo_like(20, 20)).save(tmp_path / "x.bmp")
+    assert up.plan(decode(tmp_path / "x.bmp")).format == "png"

@@ -24,13 +24,13 @@ class SlowUpscaler(Upscaler):
 
     delay_s = 0.15
 
-    def result_bands(self, d, progress=None):
+    def result_bands(self, d, progress=None, to_srgb=False):
         def slow(tiles: int) -> None:
             time.sleep(self.delay_s * tiles)
             if progress:
                 progress(tiles)
 
-        return super().result_bands(d, slow)
+        return super().result_bands(d, slow, to_srgb)
 
 
 @pytest.fixture(scope="module")
@@ -89,7 +89,9 @@ def test_progress_advances_and_the_time_left_shrinks(model):
     with client_for(SlowUpscaler(model, tile=8, batch=1)) as client:
         job = upload(client, png(40, 40)).json()
         seen = []
+        deadline = time.monotonic() + 60
         while (state := client.get(f"/api/jobs/{job['id']}").json())["status"] != "done":
+            assert state["status"] in ("queued", "running") and time.monotonic() < deadline, state
             if state["status"] == "running":
                 seen.append((state["tiles_done"], state["eta_s"]))
             time.sleep(0.1)
