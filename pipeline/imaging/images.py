@@ -13,6 +13,7 @@ import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 from PIL import Image, ImageCms, ImageOps
@@ -28,6 +29,10 @@ ALLOWED_FORMATS = ("JPEG", "PNG", "WEBP", "GIF", "BMP", "TIFF")
 FORMAT_SUFFIX = {"JPEG": ".jpg", "MPO": ".jpg", "PNG": ".png", "WEBP": ".webp", "GIF": ".gif",
                  "BMP": ".bmp", "TIFF": ".tif"}
 DEFAULT_MAX_PIXELS = 60_000_000
+# Every decode goes through `open_image` with its own pixel cap, checked from the header. Pillow's
+# global one would refuse a huge declared size first, with an error that hides the size
+# (a 100000 x 100000 PNG would get Pillow's text instead of "10000 MP; limit 25 MP").
+Image.MAX_IMAGE_PIXELS = None
 # Fixed zlib level: the same pixels always give the same bytes, so DVC hashes do not churn.
 PNG_COMPRESS_LEVEL = 6
 
@@ -43,7 +48,7 @@ class BadImage(ValueError):
 
 
 @contextlib.contextmanager
-def open_image(source: Path | str | bytes, max_pixels: int = DEFAULT_MAX_PIXELS,
+def open_image(source: Path | str | bytes | BinaryIO, max_pixels: int = DEFAULT_MAX_PIXELS,
                name: object = None) -> Iterator[Image.Image]:
     """Open a file (or bytes) with the allowed decoders only, refuse decompression bombs
     before any pixel is decoded, and turn every failure into BadImage. Pixels are decoded
@@ -71,6 +76,52 @@ def open_image(source: Path | str | bytes, max_pixels: int = DEFAULT_MAX_PIXELS,
                                           f"({', '.join(ALLOWED_FORMATS)})") from e
     except (OSError, SyntaxError, ValueError, EOFError) as e:
         raise BadImage(name, "undecodable", f"cannot decode ({e})") from e
+
+
+# Frames counted at most: a 60,000-page TIFF is "over 1000", not 60,000 seeks per look at it.
+FRAME_SCAN = 1000
+
+
+def count_frames(img: Image.Image, cap: int = FRAME_SCAN) -> int:
+    """Frames of an opened image, counted up to cap + 1 (meaning: more than `cap`)."""
+    if not getattr(img, "is_animated", False):
+        return 1
+    count = 1
+    try:
+        while count <= cap:
+            img.seek(count)
+            count += 1
+    except EOFError:
+        pass
+    img.seek(0)
+    return count
+
+
+def frames_text(frames: int) -> str:
+    return f"more than {FRAME_SCAN}" if frames > FRAME_SCAN else str(frames)
+
+
+@dataclass(frozen=True)
+class Header:
+    """What a file's header says, read without decoding a pixel."""
+
+    format: str | None
+    width: int
+    height: int
+    alpha: bool
+    frames: int  # counted up to FRAME_SCAN + 1
+
+    @property
+    def frames_text(self) -> str:
+        return frames_text(self.frames)
+
+
+def probe(source: Path | str | bytes | BinaryIO, max_pixels: int = DEFAULT_MAX_PIXELS, name: object = None) -> Header:
+    """The header of a file (or bytes, or an open binary file): format, size, transparency,
+    frames; BadImage as `open_image` raises it (a bomb is refused from its declared size)."""
+    with open_image(source, max_pixels, name) as img:
+        alpha = img.mode in ("RGBA", "LA", "PA", "La", "RGBa") or "transparency" in img.info
+        return Header(img.format, img.width, img.height, alpha, count_frames(img))
 
 
 @dataclass(frozen=True)
@@ -128,7 +179,7 @@ def decode_image(source: Path | str | bytes, max_pixels: int, name: object,
 
 def from_pil(img: Image.Image) -> Decoded:
     """Normalise a loaded Pillow image (any mode) the way `decode` does a file."""
-    frames = getattr(img, "n_frames", 1)
+    frames = count_frames(img)
     source_mode, fmt = img.mode, img.format
     icc, warnings = img.info.get("icc_profile") or None, []
     img = _to_8bit(ImageOps.exif_transpose(img))

@@ -29,7 +29,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from pipeline.imaging.images import DEFAULT_MAX_PIXELS, IMAGE_SUFFIXES, BadImage, open_image
+from pipeline.imaging.images import DEFAULT_MAX_PIXELS, IMAGE_SUFFIXES, BadImage, probe
 from pipeline.imaging.metadata import decode_photo
 from pipeline.upscaling.formats import SUFFIX, Output, format_of_path, refusal
 from pipeline.upscaling.upscaler import Upscaler
@@ -132,13 +132,6 @@ def find_inputs(inputs: Iterable[Path], recursive: bool = False) -> Found:
     return found
 
 
-def header(path: Path, max_pixels: int) -> tuple[str | None, int, int, bool]:
-    """(format, width, height, has transparency) from the file's header, nothing decoded."""
-    with open_image(path, max_pixels) as img:
-        alpha = img.mode in ("RGBA", "LA", "PA", "La", "RGBa") or "transparency" in img.info
-        return img.format, img.width, img.height, alpha
-
-
 def plan_outputs(sources: list[Source], out: Path, output: Output, scale: int, overwrite: bool = False,
                  skip_existing: bool = False, max_pixels: int = DEFAULT_MAX_PIXELS
                  ) -> tuple[list[Item], list[str], list[str]]:
@@ -153,12 +146,12 @@ def plan_outputs(sources: list[Source], out: Path, output: Output, scale: int, o
     inputs = {(st.st_dev, st.st_ino) for st in (s.path.stat() for s in sources)}
     for source in sources:
         try:
-            fmt_in, w, h, alpha = header(source.path, max_pixels)
+            head = probe(source.path, max_pixels)
         except BadImage as e:
             refused.append(str(e))
             continue
-        fmt = asked if to_file else output.format_for(fmt_in)
-        if why := refusal(fmt, w * scale, h * scale, alpha):
+        fmt, w, h = asked if to_file else output.format_for(head.format), head.width, head.height
+        if why := refusal(fmt, w * scale, h * scale, head.alpha):
             refused.append(f"{source.path}: {why}")
             continue
         dst = out if to_file else out / source.rel.with_suffix(SUFFIX[fmt])

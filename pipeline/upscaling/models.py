@@ -21,6 +21,9 @@ PIPELINE_MODEL = Path("models/model.keras")
 # "photo" (trained on worn inputs: JPEG, noise, other downscalers) suits photos from a
 # camera or the web; "clean" is sharper on clean, bicubic-made inputs.
 DEFAULT_ORDER = ("photo", "clean")
+# What the page says of each, one line on when to use which.
+USE = {"photo": "for photos from a camera or the web: cleans JPEG blocks and noise instead of sharpening them",
+       "clean": "the sharpest on clean photos (never JPEG-compressed, made small by careful resizing)"}
 
 
 @dataclass(frozen=True)

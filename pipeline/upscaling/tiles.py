@@ -40,6 +40,18 @@ def spans(length: int, tile: int, overlap: int) -> tuple[int, list[tuple[int, in
     return window, [(a, b, min(max(a - overlap, 0), length - window)) for a, b in pairwise(edges)]
 
 
+def tile_side(h: int, w: int, tile: int) -> int:
+    """The tile side an h x w image is cut by: `tile`, or the whole image when it holds no
+    more than tile x tile pixels (or `tile` is 0)."""
+    return tile if tile > 0 and tile**2 < h * w else max(h, w)
+
+
+def tile_count(h: int, w: int, tile: int = DEFAULT_TILE) -> int:
+    """How many tiles an h x w image takes: the unit of progress (no model needed)."""
+    side = tile_side(h, w, tile)
+    return -(-h // side) * -(-w // side)
+
+
 class TileEngine:
     """SR of uint8 images of any size, a band of rows at a time.
 
@@ -64,14 +76,13 @@ class TileEngine:
 
     def layout(self, h: int, w: int) -> tuple[tuple[int, int], list[tuple[int, int, int]], list[tuple[int, int, int]]]:
         """(window height, width), and the row and column spans of the tiles."""
-        tile = self.tile if self.tile > 0 and self.tile ** 2 < h * w else max(h, w)
+        tile = tile_side(h, w, self.tile)
         (wh, ys), (ww, xs) = spans(h, tile, self.overlap), spans(w, tile, self.overlap)
         return (wh, ww), ys, xs
 
     def tiles(self, h: int, w: int) -> int:
         """How many tiles an h x w image takes (the unit of progress)."""
-        _, ys, xs = self.layout(h, w)
-        return len(ys) * len(xs)
+        return tile_count(h, w, self.tile)
 
     def bands(self, rgb: np.ndarray, progress: Callable[[int], None] | None = None) -> Iterator[np.ndarray]:
         """(h, w, 3) uint8 in; out come the (h * scale, w * scale, 3) uint8 result's rows, a

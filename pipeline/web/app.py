@@ -1,39 +1,47 @@
-"""The web product: upload photos in a browser, watch them upscale, compare, download.
+"""The web product's HTTP contract: the page at /, the API under /api, its description at
+/openapi.json. Every route, status code, limit and header is in this file, to be read in
+one place; the jobs themselves are pipeline/web/service.py's, run by workers
+(pipeline/web/dispatch.py). Results are the bytes `python -m pipeline.upscale` writes for the
+same file and options.
 
-One process: the model is loaded once, one worker thread runs jobs one at a time (see
-job_queue.py), and FastAPI serves the page at / and the HTTP API under /api (its
-OpenAPI description at /openapi.json). Results are the bytes `python -m pipeline.upscale`
-writes for the same file and flags. Jobs live in a temp folder and do not survive a restart.
-
-Longer than most modules on purpose: the whole HTTP contract (routes, status codes, limits,
-headers) is in this one file, to be read in one place.
+Refusals come before work and cost no decoding: a full queue (503 + Retry-After) before the
+body is read; a body over the limit (413) while it arrives; a format we do not decode (415)
+or too many pixels (413) from the header; a cross-origin form post (403) from its Origin.
 """
 
 from __future__ import annotations
 
-import contextlib
-import logging
-import time
+import errno
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path, PurePath
-from typing import Annotated
+from urllib.parse import urlparse
 
-from fastapi import FastAPI, File, Form, HTTPException, UploadFile
-from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.responses import FileResponse, JSONResponse, Response, StreamingResponse
 from fastapi.staticfiles import StaticFiles
-from starlette.middleware.body_limit import RequestBodyLimitMiddleware
+from python_multipart.exceptions import MultipartParseError
+from starlette.concurrency import run_in_threadpool
+from starlette.formparsers import MultiPartException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from pipeline.imaging.images import ALLOWED_FORMATS, BadImage, decode
-from pipeline.upscaling.upscaler import Upscaler
-from pipeline.web.job_queue import Job, JobQueue, QueueFull
+from pipeline.imaging.images import ALLOWED_FORMATS
+from pipeline.upscaling.formats import FORMATS, MEDIA_TYPE, SUFFIX, Output
+from pipeline.web.service import Options, Refused, Service
 
-log = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static"
 # The page loads nothing from elsewhere; blob: is the user's own file, previewed locally.
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' blob: data:; "
        "connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
 MULTIPART_SLACK = 64 * 1024  # the form's own bytes around the file
+UPLOAD_FORM = {"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
+    "type": "object", "required": ["file"], "properties": {
+        "file": {"type": "string", "format": "binary", "description": "the photo"},
+        "model": {"type": "string", "description": "a model the server offers (GET /api/limits)"},
+        "format": {"type": "string", "enum": ["auto", *FORMATS], "default": "auto"},
+        "quality": {"type": "integer", "minimum": 1, "maximum": 100, "description": "JPEG and WebP only"},
+        "strip_metadata": {"type": "boolean", "default": False},
+        "self_ensemble": {"type": "boolean", "default": False, "description": "8 flips/rotations, 8x slower"}}}}}}}
 
 
 @dataclass(frozen=True)
@@ -41,7 +49,6 @@ class Limits:
     max_upload_mb: float = 50
     max_input_mp: float = 25
     queue: int = 8
-    keep_minutes: float = 60
 
     @property
     def max_upload_bytes(self) -> int:
@@ -52,50 +59,71 @@ class Limits:
         return int(self.max_input_mp * 1e6)
 
 
+@dataclass(frozen=True)
+class ModelOffer:
+    name: str
+    description: str  # one line on when to use it
+
+
+class TooLarge(Exception):
+    pass
+
+
 class UploadLimit:
-    """413 for a body over the limit, naming both, before the body is read (a declared
-    Content-Length); a body that turns out larger while streaming is cut off by
-    Starlette's own limit, whose plain 413 is given the same wording here."""
+    """413 naming the size and the limit: at once for a declared Content-Length over it, and
+    for a body (chunked, or lying about its length) as soon as it passes it. The app then
+    answers whatever its parser makes of the cut body; that answer is replaced by ours."""
 
     def __init__(self, app: ASGIApp, limit_bytes: int) -> None:
-        self.app = RequestBodyLimitMiddleware(app, max_body_size=limit_bytes + MULTIPART_SLACK)
-        self.limit = limit_bytes
+        self.app, self.limit = app, limit_bytes
+
+    def answer(self, size: str) -> JSONResponse:
+        return JSONResponse({"detail": f"the upload is {size}; the limit is {self.limit / 1e6:g} MB"}, status_code=413)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         length = dict(scope["headers"]).get(b"content-length")
         if length and length.isdigit() and int(length) > self.limit + MULTIPART_SLACK:
-            mb = int(length) / 1e6
-            await JSONResponse({"detail": f"the upload is {mb:.1f} MB; the limit is {self.limit / 1e6:g} MB"},
-                               status_code=413)(scope, receive, send)
-            return
+            return await self.answer(f"{int(length) / 1e6:.1f} MB")(scope, receive, send)
+        seen, over = 0, False
+
+        async def counted() -> Message:
+            nonlocal seen, over
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.limit + MULTIPART_SLACK:
+                    over = True
+                    raise TooLarge
+            return message
+
         replaced = False
 
-        async def send_wrapped(message: Message) -> None:
+        async def guarded(message: Message) -> None:
             nonlocal replaced
-            plain = dict(message.get("headers", [])).get(b"content-type", b"").startswith(b"text/plain")
-            if message["type"] == "http.response.start" and message["status"] == 413 and plain and not replaced:
+            if over and message["type"] == "http.response.start" and not replaced:
                 replaced = True
-                await JSONResponse({"detail": f"the upload is over the limit of {self.limit / 1e6:g} MB"},
-                                   status_code=413)(scope, receive, send)
-                return
-            if not replaced:
+                await self.answer(f"over {self.limit / 1e6:g} MB")(scope, receive, send)
+            elif not replaced:
                 await send(message)
 
-        await self.app(scope, receive, send_wrapped)
+        try:
+            await self.app(scope, counted, guarded)
+        except TooLarge:
+            if not replaced:
+                await self.answer(f"over {self.limit / 1e6:g} MB")(scope, receive, send)
 
 
-def job_state(queue: JobQueue, job: Job) -> dict:
-    scale = queue.upscalers[False].scale
-    return {
-        "id": job.id, "name": job.name, "status": job.status, "position": queue.position(job),
-        "tiles_done": job.tiles_done, "tiles_total": job.tiles_total,
-        "eta_s": None if (eta := queue.eta_s(job)) is None else round(eta, 1),
-        "input": {"width": job.width, "height": job.height},
-        "output": {"width": job.width * scale, "height": job.height * scale, "scale": scale},
-        "self_ensemble": job.self_ensemble, "warning": job.warning, "error": job.error,
-    }
+def same_origin(request: Request) -> bool:
+    """Whether an unsafe request comes from this server's own page. Browsers send Origin on
+    every cross-origin POST and DELETE; tools (curl, scripts) send none and are let through."""
+    origin = request.headers.get("origin")
+    if request.headers.get("sec-fetch-site") == "cross-site":
+        return False
+    if origin is None:
+        return True
+    return urlparse(origin).netloc == request.headers.get("host")
 
 
 def display_name(filename: str | None) -> str:
@@ -104,101 +132,143 @@ def display_name(filename: str | None) -> str:
     return "".join(c for c in name if c.isprintable())[:200] or "upload"
 
 
-def create_app(upscaler: Upscaler, limits: Limits, ensemble: Upscaler | None = None) -> FastAPI:
-    """The app around one loaded model; `ensemble` runs self-ensemble jobs (default: a
-    second engine on the same model). Tests inject small or deliberately slow upscalers."""
-    ensemble = ensemble or Upscaler(upscaler.engine.model, upscaler.engine.tile, upscaler.engine.overlap,
-                                    self_ensemble=True, batch=upscaler.engine.batch)
-    queue = JobQueue(upscaler, ensemble, limits.queue, limits.keep_minutes * 60)
+def parse_options(form, models: list[ModelOffer], default_model: str) -> Options:
+    """The upload's options, or HTTPException 422 naming the field and what it takes."""
+    def flag(field: str) -> bool:
+        value = str(form.get(field, "false")).lower()
+        if value not in ("true", "false", "1", "0", "on", "off"):
+            raise HTTPException(422, f"{field}={value!r}: give true or false")
+        return value in ("true", "1", "on")
 
-    @contextlib.asynccontextmanager
-    async def lifespan(app: FastAPI):
-        queue.start()
-        yield
-        queue.stop()
+    model = str(form.get("model") or default_model)
+    if model not in {m.name for m in models}:
+        raise HTTPException(422, f"model={model!r}: this server offers {', '.join(m.name for m in models)}")
+    quality = form.get("quality")
+    try:
+        quality = int(quality) if quality not in (None, "") else None
+        output = Output(str(form.get("format") or "auto"), quality, flag("strip_metadata"))
+    except ValueError as e:
+        raise HTTPException(422, f"{e}") from None
+    return Options(model, flag("self_ensemble"), output)
 
-    app = FastAPI(title="supersizer", version="1", lifespan=lifespan,
-                  description="Upload a photo, get it back "
-                              f"{upscaler.scale}x larger. Jobs run one at a time, in order.")
-    app.state.queue = queue
+
+def create_app(service: Service, limits: Limits, models: list[ModelOffer], default_model: str,
+               health: Callable[[], dict], lifespan=None) -> FastAPI:
+    """The app around a job service; `health()` says whether jobs can run (workers alive);
+    `lifespan` starts and stops what runs beside the routes (workers, the janitor)."""
+    app = FastAPI(title="supersizer", version="2", lifespan=lifespan,
+                  description=f"Upload a photo, get it back {service.scale}x larger. Jobs wait in a bounded "
+                              "queue and run on the server's workers.")
     app.add_middleware(UploadLimit, limit_bytes=limits.max_upload_bytes)
 
     @app.middleware("http")
-    async def security_headers(request, call_next):
-        response = await call_next(request)
+    async def guard(request: Request, call_next):
+        if request.method in ("POST", "PUT", "PATCH", "DELETE") and not same_origin(request):
+            response = JSONResponse({"detail": "cross-origin requests are refused: use this server's own page"},
+                                    status_code=403)
+        else:
+            response = await call_next(request)
         response.headers.setdefault("Content-Security-Policy", CSP)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "no-referrer")
         return response
 
-    def find(job_id: str) -> Job:
-        job = queue.get(job_id)
+    def find(job_id: str) -> dict:
+        job = service.store.get(job_id)
         if job is None:
-            raise HTTPException(404, f"no job {job_id!r} (finished jobs are kept {limits.keep_minutes:g} minutes)")
+            raise HTTPException(404, f"no job {job_id!r} (finished jobs are kept {service.retention.keep_minutes:g} "
+                                     "minutes at most)")
         return job
 
-    @app.post("/api/jobs", status_code=202, summary="Upload a photo to upscale")
-    def submit(file: Annotated[UploadFile | None, File(description="the photo")] = None,
-               self_ensemble: Annotated[bool, Form(description="average 8 flips/rotations (8x slower)")] = False):
-        if file is None:
-            raise HTTPException(400, "no file in the upload (send it as the form field `file`)")
-        name = display_name(file.filename)
-        data = file.file.read()
-        if not data:
-            raise HTTPException(400, f"{name}: the file is empty")
+    def refused(e: Refused) -> JSONResponse:
+        return JSONResponse({"detail": e.reason}, status_code=e.status, headers=e.headers)
+
+    @app.post("/api/jobs", status_code=202, summary="Upload a photo to upscale", openapi_extra=UPLOAD_FORM)
+    async def submit(request: Request):
+        if service.queue_full():  # before a byte of the body is read
+            return refused(service.full())
         try:
-            d = decode(data, limits.max_pixels, name=name)
-        except BadImage as e:
-            if e.reason == "bomb" and e.size:
-                w, h = e.size
-                raise HTTPException(413, f"{name}: {w}x{h} = {w * h / 1e6:.3g} MP; "
-                                         f"limit {limits.max_input_mp:g} MP") from None
-            raise HTTPException(415, str(e)) from None
-        warning = f"animated: only the first of {d.frames} frames was upscaled" if d.frames > 1 else None
+            form = await request.form(max_files=1, max_fields=10)
+        except OSError as e:
+            if e.errno in (errno.ENOSPC, errno.EDQUOT):
+                return JSONResponse({"detail": "the server's disk is full; try again later"}, status_code=507)
+            raise
+        except (MultiPartException, MultipartParseError) as e:
+            raise HTTPException(400, f"the upload is not a valid multipart form ({e})") from None
         try:
-            job = queue.submit(d, name, self_ensemble, warning)
-        except QueueFull as e:
-            return JSONResponse({"detail": f"the queue is full ({limits.queue} jobs); try again shortly"},
-                                status_code=503, headers={"Retry-After": str(round(e.retry_after_s))})
-        return JSONResponse({"id": job.id, "status": job.status, "position": queue.position(job)},
-                            status_code=202, headers={"Location": f"/api/jobs/{job.id}"})
+            upload = form.get("file")
+            if upload is None or isinstance(upload, str):
+                raise HTTPException(400, "no file in the upload (send it as the form field `file`)")
+            name = display_name(upload.filename)
+            upload.file.seek(0, 2)
+            if upload.file.tell() == 0:
+                raise HTTPException(400, f"{name}: the file is empty")
+            options = parse_options(form, models, default_model)
+            try:
+                job, position = await run_in_threadpool(service.admit, upload.file, name, options)
+            except Refused as e:
+                return refused(e)
+        finally:
+            await form.close()
+        return JSONResponse({"id": job["id"], "status": job["status"], "position": position}, status_code=202,
+                            headers={"Location": f"/api/jobs/{job['id']}"})
 
     @app.get("/api/jobs/{job_id}", summary="A job's status, progress and time left")
     def status(job_id: str):
-        return job_state(queue, find(job_id))
+        return service.state(find(job_id))
 
-    @app.get("/api/jobs/{job_id}/result", summary="The upscaled PNG (409 until done)",
-             response_class=FileResponse)
+    def stream(key: str, media_type: str, download: str | None = None) -> StreamingResponse:
+        """The stored file, from a handle opened now: a deletion racing the download cannot
+        truncate it (the open file stays whole) or turn it into a 500."""
+        try:
+            file, size = service.storage.open(key)
+        except FileNotFoundError:
+            raise HTTPException(404, "this job's file is gone (cancelled or expired)") from None
+
+        def chunks():
+            with file:
+                while data := file.read(1 << 20):
+                    yield data
+
+        headers = {"Content-Length": str(size)}
+        if download:
+            headers["Content-Disposition"] = f'attachment; filename="{download}"'
+        return StreamingResponse(chunks(), media_type=media_type, headers=headers)
+
+    @app.get("/api/jobs/{job_id}/result", summary="The upscaled photo (409 until done)")
     def result(job_id: str):
         job = find(job_id)
-        if job.status != "done":
-            raise HTTPException(409, f"job is {job.status}" + (f": {job.error}" if job.error else ""))
-        return FileResponse(job.result, media_type="image/png",
-                            filename=f"{PurePath(job.name).stem}_{upscaler.scale}x.png")
+        if job["status"] != "done":
+            raise HTTPException(409, f"job is {job['status']}" + (f": {job['error']}" if job.get("error") else ""))
+        fmt = job["result_format"]
+        name = "".join(c for c in PurePath(job["name"]).stem if c not in '"\\') or "photo"
+        return stream(job["result"], MEDIA_TYPE[fmt], f"{name}_{service.scale}x{SUFFIX[fmt]}")
 
-    @app.get("/api/jobs/{job_id}/input", summary="The decoded input as PNG, oriented like the result",
-             response_class=FileResponse)
+    @app.get("/api/jobs/{job_id}/input", summary="The decoded input as PNG, oriented like the result")
     def input_image(job_id: str):
         job = find(job_id)
-        if not job.input.is_file():
-            raise HTTPException(409, f"job is {job.status}: its input is written when it starts")
-        return FileResponse(job.input, media_type="image/png")
+        if job["status"] == "queued":
+            raise HTTPException(409, "job is queued: its input is decoded when it starts")
+        return stream(f"previews/{job_id}.png", "image/png")
 
     @app.delete("/api/jobs/{job_id}", status_code=204, summary="Cancel a job and delete its files")
     def delete(job_id: str):
-        if queue.delete(job_id) is None:
+        if service.delete(job_id) is None:
             raise HTTPException(404, f"no job {job_id!r}")
         return Response(status_code=204)
 
-    @app.get("/api/limits", summary="What the server accepts, and how fast it is")
+    @app.get("/api/limits", summary="What the server accepts, its models, and how fast it is")
     def get_limits():
-        return {"max_upload_mb": limits.max_upload_mb, "max_input_mp": limits.max_input_mp,
-                "queue": limits.queue, "scale": upscaler.scale, "formats": list(ALLOWED_FORMATS),
-                "seconds_per_input_mp": round(queue.pixel_s[False] * 1e6, 2)}
+        rate = service.store.rate(f"{default_model}:plain", service.default_rate_s)
+        return {"max_upload_mb": limits.max_upload_mb, "max_input_mp": limits.max_input_mp, "queue": limits.queue,
+                "scale": service.scale, "formats": list(ALLOWED_FORMATS), "output_formats": ["auto", *FORMATS],
+                "models": [{"name": m.name, "description": m.description} for m in models],
+                "default_model": default_model, "seconds_per_input_mp": round(rate * 1e6, 2)}
 
-    @app.get("/healthz", summary="Liveness")
+    @app.get("/healthz", summary="Whether jobs can run: workers alive, queue depth")
     def healthz():
-        return {"status": "ok", "queued": len(queue.waiting)}
+        report = {**health(), "queued": len(service.store.queued_ids()), "queue": limits.queue}
+        return JSONResponse(report, status_code=200 if report["status"] == "ok" else 503)
 
     @app.get("/", include_in_schema=False)
     def index():
@@ -206,15 +276,3 @@ def create_app(upscaler: Upscaler, limits: Limits, ensemble: Upscaler | None = N
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app
-
-
-def calibrate(upscaler: Upscaler, queue: JobQueue) -> None:
-    """Time one 512 x 512 image, after one to warm up, so the first estimate is real (time
-    per pixel hardly depends on the size)."""
-    import numpy as np
-
-    probe = np.zeros((512, 512, 3), np.uint8)
-    upscaler.engine.super_resolve(probe)
-    start = time.perf_counter()
-    upscaler.engine.super_resolve(probe)
-    queue.calibrate((time.perf_counter() - start) / probe[..., 0].size)

@@ -1,8 +1,10 @@
-"""The web server's HTTP API, through FastAPI's TestClient with a small (or slowed) model."""
+"""The embedded web server through FastAPI's TestClient, with a small (or slowed) model: the
+API contract, admission before work, options, failure that shows, bounded disk, restarts."""
 
 from __future__ import annotations
 
 import io
+import threading
 import time
 from urllib.parse import unquote
 
@@ -11,12 +13,19 @@ import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
 
+from pipeline.imaging.metadata import exif_summary
 from pipeline.tools.upscale import main as upscale_main
 from pipeline.upscaling.inference import load_model
 from pipeline.upscaling.upscaler import Upscaler
-from pipeline.web.app import Limits, create_app
-from tests.support.images import encoded, photo_like
+from pipeline.web.app import Limits, ModelOffer
+from pipeline.web.serve import embedded
+from pipeline.web.serve import main as serve_main
+from pipeline.web.service import Retention
+from pipeline.web.storage import DiskFull
+from tests.support.images import bomb_png, camera_jpeg, encoded, photo_like
 from tests.support.sandbox import call
+
+NAME = "tiny"
 
 
 class SlowUpscaler(Upscaler):
@@ -38,8 +47,17 @@ def model(model_path):
     return load_model(model_path)
 
 
-def client_for(upscaler: Upscaler, **limits) -> TestClient:
-    return TestClient(create_app(upscaler, Limits(**limits)))
+def server_for(tmp_path, model, upscaler: Upscaler | None = None, retention: Retention | None = None, **limits):
+    """The embedded server (store, files, worker thread) on `tmp_path`, as `python -m pipeline.serve`."""
+    server = embedded(tmp_path / "state", str(tmp_path / "state" / "files"), Limits(**limits), retention or Retention(),
+                      [ModelOffer(NAME, "the test model")], NAME, {NAME: model})
+    if upscaler is not None:
+        server.workshop.upscalers[(NAME, False)] = upscaler
+    return server
+
+
+def client_for(tmp_path, model, upscaler=None, **limits) -> TestClient:
+    return TestClient(server_for(tmp_path, model, upscaler, **limits).app)
 
 
 def png(h: int, w: int, seed: int = 0) -> bytes:
@@ -54,14 +72,14 @@ def wait(client: TestClient, job_id: str, until=("done", "failed", "cancelled"),
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         state = client.get(f"/api/jobs/{job_id}").json()
-        if state["status"] in until:
+        if state.get("status") in until:
             return state
         time.sleep(0.05)
-    raise AssertionError(f"job {job_id} still {state['status']}")
+    raise AssertionError(f"job {job_id} still {state.get('status')}")
 
 
 def test_a_photo_comes_back_twice_as_large_with_the_cli_s_bytes(tmp_path, model, model_path, capsys):
-    with client_for(Upscaler(model)) as client:
+    with client_for(tmp_path, model) as client:
         r = upload(client, png(30, 41), "holiday photo.png")
         assert r.status_code == 202
         job = r.json()
@@ -70,11 +88,12 @@ def test_a_photo_comes_back_twice_as_large_with_the_cli_s_bytes(tmp_path, model,
         state = wait(client, job["id"])
         assert state["status"] == "done"
         assert state["input"] == {"width": 41, "height": 30}
-        assert state["output"]["width"] == 82
+        assert (state["output"]["width"], state["output"]["format"], state["model"]) == (82, "png", NAME)
         result = client.get(f"/api/jobs/{job['id']}/result")
         assert result.status_code == 200
         assert result.headers["content-type"] == "image/png"
-        assert unquote(result.headers["content-disposition"]).endswith("holiday photo_2x.png")
+        assert int(result.headers["content-length"]) == len(result.content) == state["output"]["bytes"]
+        assert unquote(result.headers["content-disposition"]).endswith("holiday photo_2x.png\"")
         assert Image.open(io.BytesIO(result.content)).size == (82, 60)
         before = client.get(f"/api/jobs/{job['id']}/input")
         assert Image.open(io.BytesIO(before.content)).size == (41, 30)
@@ -85,13 +104,47 @@ def test_a_photo_comes_back_twice_as_large_with_the_cli_s_bytes(tmp_path, model,
     assert (tmp_path / "out" / "holiday photo.png").read_bytes() == result.content
 
 
-def test_progress_advances_and_the_time_left_shrinks(model):
-    with client_for(SlowUpscaler(model, tile=8, batch=1)) as client:
+def test_formats_quality_and_metadata_are_the_cli_s_and_the_download_keeps_the_suffix(tmp_path, model):
+    camera = camera_jpeg(tmp_path / "cam.jpg", orientation=6).read_bytes()
+    with client_for(tmp_path, model) as client:
+        kept = wait(client, upload(client, camera, "cam.jpg").json()["id"])
+        assert kept["output"]["format"] == "jpeg"
+        answer = client.get(f"/api/jobs/{kept['id']}/result")
+        assert answer.headers["content-type"] == "image/jpeg"
+        assert unquote(answer.headers["content-disposition"]).endswith('cam_2x.jpg"')
+        img = Image.open(io.BytesIO(answer.content))
+        assert img.size == (80, 120)  # upright
+        assert exif_summary(img.info["exif"])["GPSInfo"]["GPSLatitudeRef"] == "N"
+        webp = wait(client, upload(client, camera, "cam.jpg", format="webp", quality="80",
+                                   strip_metadata="true").json()["id"])
+        answer = client.get(f"/api/jobs/{webp['id']}/result")
+        assert (answer.headers["content-type"], webp["quality"], webp["strip_metadata"]) == ("image/webp", 80, True)
+        assert unquote(answer.headers["content-disposition"]).endswith('cam_2x.webp"')
+        img = Image.open(io.BytesIO(answer.content))
+        assert (img.format, img.size) == ("WEBP", (80, 120))
+        assert not img.info.get("exif")  # a photo's GPS is private: gone when asked
+        for bad in ({"format": "gif"}, {"quality": "0", "format": "jpeg"}, {"quality": "90", "format": "png"},
+                    {"model": "nope"}, {"strip_metadata": "maybe"}, {"self_ensemble": "maybe"}):
+            refused = upload(client, camera, "cam.jpg", **bad)
+            assert refused.status_code == 422, bad
+            assert refused.json()["detail"], bad
+        cut = upload(client, encoded(photo_like(20, 20).astype(np.uint8), "PNG"), "c.png", format="jpeg")
+        assert cut.status_code == 202  # no transparency: JPEG holds it
+        alpha = Image.fromarray(photo_like(20, 20)).convert("RGBA")
+        buf = io.BytesIO()
+        alpha.save(buf, format="PNG")
+        refused = upload(client, buf.getvalue(), "cutout.png", format="jpeg")
+        assert (refused.status_code, "transparency" in refused.json()["detail"]) == (422, True)
+
+
+def test_progress_advances_and_the_time_left_shrinks(tmp_path, model):
+    with client_for(tmp_path, model, SlowUpscaler(model, tile=8, batch=1)) as client:
         job = upload(client, png(40, 40)).json()
         seen = []
         deadline = time.monotonic() + 60
         while (state := client.get(f"/api/jobs/{job['id']}").json())["status"] != "done":
-            assert state["status"] in ("queued", "running") and time.monotonic() < deadline, state
+            assert state["status"] in ("queued", "running"), state
+            assert time.monotonic() < deadline
             if state["status"] == "running":
                 seen.append((state["tiles_done"], state["eta_s"]))
             time.sleep(0.1)
@@ -103,57 +156,62 @@ def test_progress_advances_and_the_time_left_shrinks(model):
         assert etas[-1] < etas[0]
 
 
-def test_a_running_job_is_cancelled_and_its_files_deleted(model):
-    with client_for(SlowUpscaler(model, tile=8, batch=1)) as client:
-        queue = client.app.state.queue
+def test_a_running_job_is_cancelled_and_its_files_deleted(tmp_path, model):
+    server = server_for(tmp_path, model, SlowUpscaler(model, tile=8, batch=1))
+    with TestClient(server.app) as client:
         job = upload(client, png(40, 40)).json()
         wait(client, job["id"], until=("running",))
-        folder = queue.jobs[job["id"]].folder
         assert client.get(f"/api/jobs/{job['id']}/result").status_code == 409
         assert client.delete(f"/api/jobs/{job['id']}").status_code == 204
         assert client.get(f"/api/jobs/{job['id']}").status_code == 404
-        deadline = time.monotonic() + 5
-        while folder.exists() and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert not folder.exists()
-        # The worker stopped within a tile or two and moved on to the next job.
+        # The worker stops within a tile or two, keeps nothing of it, and moves on to the next job.
         after = upload(client, png(12, 12)).json()
         assert wait(client, after["id"])["status"] == "done"
+        stored = server.service.storage.stored()
+        assert not [key for key in stored if job["id"] in key]
 
 
-def test_a_full_queue_is_refused_with_retry_after(model):
-    with client_for(SlowUpscaler(model, tile=8, batch=1), queue=1) as client:
+def test_a_full_queue_is_refused_before_the_body_is_read(tmp_path, model):
+    with client_for(tmp_path, model, SlowUpscaler(model, tile=8, batch=1), queue=1) as client:
         first = upload(client, png(40, 40)).json()
         wait(client, first["id"], until=("running",))
         second = upload(client, png(40, 40, 1))
-        assert second.status_code == 202
-        assert second.json()["position"] == 1
-        third = upload(client, png(40, 40, 2))
+        assert (second.status_code, second.json()["position"]) == (202, 1)
+        third = upload(client, bomb_png(5000, 5000), "declares-25MP.png")
         assert third.status_code == 503
         assert int(third.headers["retry-after"]) >= 1
         assert "queue is full" in third.json()["detail"]
+        # Not even parsed: a body that is not a form gets the same answer.
+        garbage = client.post("/api/jobs", content=b"\0" * 10_000, headers={"content-type": "multipart/form-data"})
+        assert garbage.status_code == 503
         client.delete(f"/api/jobs/{first['id']}")
         client.delete(f"/api/jobs/{second.json()['id']}")
 
 
-def test_bad_requests_get_clear_answers_and_the_server_keeps_serving(model):
-    with client_for(Upscaler(model), max_upload_mb=0.05, max_input_mp=0.01) as client:
+def test_bad_requests_get_clear_answers_and_the_server_keeps_serving(tmp_path, model):
+    with client_for(tmp_path, model, max_upload_mb=0.05, max_input_mp=0.01) as client:
         assert client.post("/api/jobs", data={"self_ensemble": "false"}).status_code == 400
         empty = upload(client, b"", "empty.png")
         assert (empty.status_code, empty.json()["detail"]) == (400, "empty.png: the file is empty")
         text = upload(client, b"just some notes", "notes.txt")
         assert text.status_code == 415
         assert text.json()["detail"].startswith("notes.txt: not an image in an allowed format")
-        whole = encoded(photo_like(60, 60), "JPEG")
-        cut = upload(client, whole[: len(whole) // 2], "cut.jpg")
-        assert cut.status_code == 415
-        assert cut.json()["detail"].startswith("cut.jpg: cannot decode")
         big = upload(client, png(100, 150), "big.png")
         assert (big.status_code, big.json()["detail"]) == (413, "big.png: 150x100 = 0.015 MP; limit 0.01 MP")
+        huge = upload(client, bomb_png(100_000, 100_000), "huge.png")  # 10,000 MP declared in 200 bytes
+        assert (huge.status_code, huge.json()["detail"]) == (413, "huge.png: 100000x100000 = 1e+04 MP; limit 0.01 MP")
         heavy = upload(client, np.random.default_rng(0).bytes(120_000), "heavy.png")
         assert heavy.status_code == 413
         assert heavy.json()["detail"] == "the upload is 0.1 MB; the limit is 0.05 MB"
-        assert upload(client, png(20, 20), self_ensemble="maybe").status_code == 422
+
+        def chunked():  # no Content-Length: the limit is found while the body arrives
+            yield b"--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"x.png\"\r\n\r\n"
+            for _ in range(40):
+                yield b"\0" * 4096
+        streamed = client.post("/api/jobs", content=chunked(),
+                               headers={"content-type": "multipart/form-data; boundary=b"})
+        assert streamed.status_code == 413
+        assert streamed.json()["detail"] == "the upload is over 0.05 MB; the limit is 0.05 MB"
         for method, path in [("get", "/api/jobs/nope"), ("get", "/api/jobs/nope/result"),
                              ("get", "/api/jobs/nope/input"), ("delete", "/api/jobs/nope")]:
             assert getattr(client, method)(path).status_code == 404
@@ -163,33 +221,177 @@ def test_bad_requests_get_clear_answers_and_the_server_keeps_serving(model):
         animated = upload(client, buf.getvalue(), "moving.gif")
         assert animated.status_code == 202
         state = wait(client, animated.json()["id"])
-        assert state["warning"] == "animated: only the first of 3 frames was upscaled"
+        assert state["warning"] == "animated: only the first of 3 frames is upscaled"
         assert client.get("/healthz").json()["status"] == "ok"
 
 
-def test_self_ensemble_jobs_use_the_ensemble(model):
-    with client_for(Upscaler(model)) as client:
-        plain = upload(client, png(20, 20)).json()
-        ens = upload(client, png(20, 20), self_ensemble="true").json()
-        assert wait(client, ens["id"])["self_ensemble"] is True
-        wait(client, plain["id"])
-        a = client.get(f"/api/jobs/{plain['id']}/result").content
-        b = client.get(f"/api/jobs/{ens['id']}/result").content
-        assert Image.open(io.BytesIO(a)).size == Image.open(io.BytesIO(b)).size == (40, 40)
+def test_a_many_page_tiff_costs_bounded_work(tmp_path, model):
+    pages = [Image.new("L", (4, 4), k % 256) for k in range(1500)]
+    buf = io.BytesIO()
+    pages[0].save(buf, format="TIFF", save_all=True, append_images=pages[1:])
+    with client_for(tmp_path, model) as client:
+        r = upload(client, buf.getvalue(), "pages.tif")
+        assert r.status_code == 202
+        state = wait(client, r.json()["id"])
+        assert (state["status"], state["warning"]) == ("done", "animated: only the first of more than 1000 frames "
+                                                               "is upscaled")
 
 
-def test_the_page_limits_and_api_description(model):
-    with client_for(Upscaler(model)) as client:
+def test_a_result_read_while_it_is_deleted_is_whole_or_404_never_500(tmp_path, model):
+    with client_for(tmp_path, model) as client:
+        answers = []
+        for k in range(30):
+            job = wait(client, upload(client, png(64, 64, k)).json()["id"])
+            size = job["output"]["bytes"]
+            reader = threading.Thread(target=lambda j=job, s=size: answers.append(
+                (lambda r: (r.status_code, len(r.content), s))(client.get(f"/api/jobs/{j['id']}/result"))))
+            reader.start()
+            client.delete(f"/api/jobs/{job['id']}")
+            reader.join()
+        assert {status for status, _, _ in answers} <= {200, 404}
+        assert all(got == want for status, got, want in answers if status == 200)  # never truncated
+
+
+def test_a_cross_origin_post_is_refused(tmp_path, model):
+    with client_for(tmp_path, model) as client:
+        other = upload_with(client, {"origin": "https://evil.example"})
+        assert (other.status_code, other.json()["detail"].startswith("cross-origin")) == (403, True)
+        assert upload_with(client, {"sec-fetch-site": "cross-site"}).status_code == 403
+        assert upload_with(client, {"origin": "http://testserver"}).status_code == 202  # the page's own
+        assert upload_with(client, {}).status_code == 202  # curl and scripts send no Origin
+        job = upload_with(client, {}).json()["id"]
+        assert client.delete(f"/api/jobs/{job}", headers={"origin": "https://evil.example"}).status_code == 403
+
+
+def upload_with(client, headers):
+    return client.post("/api/jobs", files={"file": ("p.png", png(12, 12), "image/png")}, headers=headers)
+
+
+def test_a_dead_worker_shows_in_healthz_and_is_replaced_with_its_job_run(tmp_path, model, monkeypatch):
+    server = server_for(tmp_path, model)
+    with TestClient(server.app) as client:
+        assert client.get("/healthz").json()["workers"] == 1
+        thread = server.workers.worker.workers[0]
+
+        def die(message):
+            raise SystemExit("simulated crash of the worker thread")
+
+        thread.process_message = die  # the next message kills the thread, the way a bug in it would
+        job = upload(client, png(20, 20)).json()
+        deadline = time.monotonic() + 30
+        codes = set()
+        while server.workers.replaced == 0 and time.monotonic() < deadline:
+            codes.add(client.get("/healthz").status_code)
+            time.sleep(0.02)
+        assert server.workers.replaced == 1
+        assert wait(client, job["id"])["status"] == "done"  # sent again to the new worker
+        health = client.get("/healthz")
+        assert (health.status_code, health.json()["workers"], health.json()["replaced"]) == (200, 1, 1)
+
+
+def test_finished_jobs_are_kept_within_count_and_bytes_oldest_first(tmp_path, model):
+    server = server_for(tmp_path, model, retention=Retention(keep_minutes=60, keep_jobs=2, keep_mb=1))
+    with TestClient(server.app) as client:
+        ids = [wait(client, upload(client, png(40, 40, k)).json()["id"])["id"] for k in range(3)]
+        assert server.service.tidy() == 1
+        assert client.get(f"/api/jobs/{ids[0]}").status_code == 404
+        assert [client.get(f"/api/jobs/{i}").status_code for i in ids[1:]] == [200, 200]
+        noise = encoded(np.random.default_rng(1).integers(0, 256, (400, 400, 3), dtype=np.uint8), "PNG")
+        big = wait(client, upload(client, noise, "noise.png").json()["id"])
+        assert big["output"]["bytes"] > 600_000
+        server.service.tidy()  # 1 MB at most: the two before it go
+        assert [client.get(f"/api/jobs/{i}").status_code for i in ids[1:]] == [404, 404]
+        assert {key.split("/")[1].split(".")[0] for key in server.service.storage.stored()} == {big["id"]}
+
+
+def test_jobs_survive_a_restart_and_a_killed_server_s_leftovers_go(tmp_path, model):
+    server = server_for(tmp_path, model, SlowUpscaler(model, tile=8, batch=1))
+    with TestClient(server.app) as client:
+        done = wait(client, upload(client, png(12, 12)).json()["id"])
+        running = upload(client, png(40, 40, 1)).json()
+        waiting = upload(client, png(40, 40, 2)).json()
+        wait(client, running["id"], until=("running",))
+    # The context's exit let the worker finish; leave the job as a killed process leaves it.
+    storage = server.service.storage
+    for key in storage.stored():
+        if key.startswith("results/") and running["id"] in key:
+            storage.delete(key)
+    storage.put(f"uploads/{running['id']}", io.BytesIO(png(40, 40, 1)))  # kept until a job is done
+    server.service.store.update(running["id"], status="running", heartbeat=time.time() - 3600, result=None)
+    storage.put("results/leftover-of-a-dead-server.png.1234.partial", io.BytesIO(b"half"))
+    storage.put("uploads/no-such-job", io.BytesIO(b"orphan"))
+    again = server_for(tmp_path, model)
+    with TestClient(again.app) as client:
+        assert client.get(f"/api/jobs/{done['id']}").json()["status"] == "done"
+        for job in (running, waiting):
+            state = wait(client, job["id"])
+            assert state["status"] == "done", state
+        assert wait(client, running["id"])["attempts"] == 2
+        stored = again.service.storage.stored()
+        assert not [key for key in stored if "leftover" in key or "no-such-job" in key]
+
+
+def test_a_full_disk_is_answered_507_with_the_reason(tmp_path, model, monkeypatch):
+    server = server_for(tmp_path, model)
+
+    def full(self, key, source):
+        raise DiskFull(28, "the server's storage is full (No space left on device)")
+
+    with TestClient(server.app) as client:
+        monkeypatch.setattr(type(server.service.storage), "put", full)
+        r = upload(client, png(20, 20))
+        assert r.status_code == 507
+        assert "storage is full" in r.json()["detail"]
+        assert client.get("/healthz").status_code == 200
+
+
+def test_the_page_limits_models_and_api_description(tmp_path, model):
+    with client_for(tmp_path, model) as client:
         page = client.get("/")
         assert page.status_code == 200
         assert "default-src 'none'" in page.headers["content-security-policy"]
-        assert '<input id="files" type="file" multiple' in page.text
+        for element in ('<input id="files" type="file" multiple', 'id="model"', 'id="format"', 'id="strip"',
+                        'class="zoom'):
+            assert element in page.text
         assert "http" not in page.text.replace("http-equiv", "")  # no third-party assets
         limits = client.get("/api/limits").json()
-        assert limits["max_upload_mb"] == 50
-        assert limits["scale"] == 2
-        assert "JPEG" in limits["formats"]
-        paths = client.get("/openapi.json").json()["paths"]
+        assert (limits["max_upload_mb"], limits["scale"], limits["default_model"]) == (50, 2, NAME)
+        assert limits["models"] == [{"name": NAME, "description": "the test model"}]
+        assert limits["output_formats"] == ["auto", "png", "jpeg", "webp"]
+        spec = client.get("/openapi.json").json()
+        paths = spec["paths"]
         assert {"/api/jobs", "/api/jobs/{job_id}", "/api/jobs/{job_id}/result", "/api/jobs/{job_id}/input",
                 "/api/limits", "/healthz"} <= set(paths)
+        form = paths["/api/jobs"]["post"]["requestBody"]["content"]["multipart/form-data"]["schema"]["properties"]
+        assert {"file", "model", "format", "quality", "strip_metadata", "self_ensemble"} <= set(form)
         assert "delete" in paths["/api/jobs/{job_id}"]
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--max-upload-mb", "nan"], "--max-upload-mb: nan must be above 0"),
+    (["--max-upload-mb", "inf"], "--max-upload-mb: inf must be above 0"),
+    (["--max-input-mp", "inf"], "--max-input-mp: inf must be above 0 and at most 1000"),
+    (["--port", "99999"], "--port: 99999 is not a port (1-65535)"),
+    (["--queue", "0"], "--queue: 0 must be above 0"),
+])
+def test_bad_flags_are_one_line_errors(capsys, args, message):
+    status, _, err = call(serve_main, capsys, *args)
+    assert status == 2
+    assert message in err
+    assert "Traceback" not in err
+
+
+def test_a_port_in_use_is_said_before_any_model_loads(capsys, tmp_path):
+    import socket
+
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen()
+    try:
+        status, _, err = call(serve_main, capsys, "--port", taken.getsockname()[1], "--model",
+                              tmp_path / "absent.keras", "--state", tmp_path / "s")
+    finally:
+        taken.close()
+    assert status == 2
+    assert "is in use (another server?); choose another --port" in err
+    assert "no such model" not in err

@@ -1,0 +1,286 @@
+"""The web server under load and faults, on loopback only, bounded in count and time.
+
+    python -m benchmarks.serve_load [--clients 6] [--photos 8] [--model clean] [--modes embedded scaled1 scaled2]
+
+For each mode (the embedded server; scaled out on a local Redis with 1 and 2 worker
+processes): `--clients` threads each upload `--photos` photos of mixed sizes (0.004 to 1 MP),
+among them bad files (text, a truncated JPEG, a PNG that declares 25 MP), and cancel one in
+four of their jobs; then a flood of 40 uploads of an 84 KB PNG declaring 5000 x 5000 into the
+full queue. Meanwhile /healthz is asked every 0.25 s. In the scaled modes with 2 workers one
+worker is killed (SIGKILL) mid-run; in every mode the web process is killed and restarted.
+Reports accepted / refused / done / failed / cancelled / lost / doubled, p50/p95 of the time
+to a status answer, the web process's memory (idle, peak, before and during the flood) and the storage's
+disk peak, and what each fault did. Writes benchmarks/results/serve_load.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import random
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import psutil
+
+from benchmarks.common import REPO, save
+from pipeline.machine import cpu_model
+from tests.support.images import bomb_png, encoded, photo_like
+
+SIZES = [(48, 64), (240, 320), (480, 640), (720, 960), (900, 1100)]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def request(method: str, url: str, body: bytes | None = None, headers: dict | None = None,
+            timeout: float = 30) -> tuple[int, bytes, float]:
+    started = time.perf_counter()
+    req = urllib.request.Request(url, body, headers or {}, method=method)
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            return r.status, r.read(), time.perf_counter() - started
+    except urllib.error.HTTPError as e:
+        return e.code, e.read(), time.perf_counter() - started
+    except OSError:
+        return 0, b"", time.perf_counter() - started
+
+
+def form(data: bytes, name: str) -> tuple[bytes, dict]:
+    b = "loadbench"
+    body = (f"--{b}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\n\r\n").encode() + data
+    return body + f"\r\n--{b}--\r\n".encode(), {"Content-Type": f"multipart/form-data; boundary={b}"}
+
+
+class Stack:
+    """The server processes of one mode, in a temp folder."""
+
+    def __init__(self, root: Path, mode: str, model: str) -> None:
+        self.root, self.mode, self.model = root, mode, model
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.procs: dict[str, subprocess.Popen] = {}
+        self.env = {**os.environ, "PYTHONPATH": str(REPO), "TF_CPP_MIN_LOG_LEVEL": "3"}
+        self.broker = None
+        if mode != "embedded":
+            redis = shutil.which("redis-server") or shutil.which("valkey-server")
+            if not redis:
+                raise SystemExit("the scaled modes need redis-server (or valkey-server) installed")
+            port = free_port()
+            self.broker = f"redis://127.0.0.1:{port}/0"
+            self.spawn("redis", [redis, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--dir", str(root)])
+            time.sleep(0.5)
+
+    def spawn(self, name: str, args: list[str]) -> None:
+        self.procs[name] = subprocess.Popen(args, cwd=REPO, env=self.env, stdout=(self.root / f"{name}.log").open("ab"),
+                                            stderr=subprocess.STDOUT)
+
+    def web(self) -> None:
+        args = [sys.executable, "-m", "pipeline.serve", "--port", str(self.port), "--queue", "8", "--model", self.model,
+                "--state", str(self.root / "state")]
+        if self.broker:
+            args += ["--broker", self.broker, "--storage", str(self.root / "shared")]
+        self.spawn("web", args)
+        deadline = time.monotonic() + 180
+        while request("GET", self.base + "/api/limits", timeout=2)[0] != 200:
+            if time.monotonic() > deadline:
+                raise SystemExit(f"the web process did not start: {(self.root / 'web.log').read_text()[-2000:]}")
+            time.sleep(0.3)
+
+    def worker(self, name: str) -> None:
+        self.spawn(name, [sys.executable, "-m", "pipeline.worker", "--broker", self.broker, "--storage",
+                          str(self.root / "shared"), "--model", self.model, "--maintenance-chance", "1000000"])
+
+    def kill(self, name: str) -> None:
+        proc = self.procs.pop(name)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=60)
+
+    def storage(self) -> Path:
+        return self.root / ("shared" if self.broker else "state/files")
+
+    def close(self) -> None:
+        for proc in self.procs.values():
+            proc.kill()
+            proc.wait(timeout=30)
+
+
+def disk_bytes(folder: Path) -> int:
+    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) if folder.exists() else 0
+
+
+def run_mode(mode: str, clients: int, photos: int, model: str, seed: int) -> dict:
+    workers = {"embedded": 0, "scaled1": 1, "scaled2": 2}[mode]
+    with tempfile.TemporaryDirectory(prefix=f"serve-load-{mode}-") as tmp:
+        stack = Stack(Path(tmp), mode, model)
+        try:
+            return measure(stack, workers, clients, photos, seed)
+        finally:
+            stack.close()
+
+
+def measure(stack: Stack, workers: int, clients: int, photos: int, seed: int) -> dict:
+    stack.web()
+    for k in range(workers):
+        stack.worker(f"w{k}")
+    while (answer := request("GET", stack.base + "/healthz", timeout=2))[0] != 200:
+        time.sleep(0.3)
+    web = psutil.Process(stack.procs["web"].pid)
+    memory = {"idle_mb": web.memory_info().rss / 1e6, "peak_mb": 0.0, "flood_peak_mb": 0.0}
+    flooding = threading.Event()
+    health, stop = [], threading.Event()
+    disk_peak = [0]
+
+    def watch() -> None:
+        while not stop.wait(0.25):
+            status, _, seconds = request("GET", stack.base + "/healthz", timeout=5)
+            health.append((status, seconds))
+            with contextlib.suppress(psutil.NoSuchProcess, KeyError):  # the web process is being restarted
+                rss = psutil.Process(stack.procs["web"].pid).memory_info().rss / 1e6
+                memory["peak_mb"] = max(memory["peak_mb"], rss)
+                if flooding.is_set():
+                    memory["flood_peak_mb"] = max(memory["flood_peak_mb"], rss)
+            disk_peak[0] = max(disk_peak[0], disk_bytes(stack.storage()))
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    rng = random.Random(seed)
+    whole = encoded(photo_like(200, 200, 1), "JPEG")
+    bad = [(b"just some notes", "notes.txt"), (whole[: len(whole) // 2], "cut.jpg"), (bomb_png(5000, 5000), "bomb.png")]
+    accepted, refused, cancelled, status_times = {}, {}, set(), []
+    lock = threading.Lock()
+
+    def client(c: int) -> None:
+        for k in range(photos):
+            if rng.random() < 0.2:
+                data, name = bad[rng.randrange(len(bad))]
+            else:
+                h, w = SIZES[rng.randrange(len(SIZES))]
+                data, name = encoded(photo_like(h, w, c * 100 + k), "PNG"), f"c{c}-{k}.png"
+            body, headers = form(data, name)
+            code, answer, _ = request("POST", stack.base + "/api/jobs", body, headers)
+            with lock:
+                refused[code] = refused.get(code, 0) + (code != 202)
+            if code != 202:
+                time.sleep(0.5)
+                continue
+            job = json.loads(answer)["id"]
+            with lock:
+                accepted[job] = name
+            status, _, seconds = request("GET", f"{stack.base}/api/jobs/{job}")
+            status_times.append(seconds)
+            if rng.random() < 0.25:
+                time.sleep(rng.random())
+                if request("DELETE", f"{stack.base}/api/jobs/{job}")[0] == 204:
+                    with lock:
+                        cancelled.add(job)
+
+    threads = [threading.Thread(target=client, args=(c,)) for c in range(clients)]
+    for t in threads:
+        t.start()
+    faults = []
+    time.sleep(3)
+    if workers == 2:
+        stack.kill("w0")
+        faults.append("worker w0 killed (SIGKILL) mid-run")
+    for t in threads:
+        t.join()
+    flood_started = time.perf_counter()
+    flood_codes, flood_times = {}, []
+    declares = bomb_png(5000, 5000)
+    body, headers = form(declares + b"\0" * (84_000 - len(declares)), "declares-25MP.png")  # 84 KB, 25 MP
+
+    def flood() -> None:
+        for _ in range(10):
+            code, answer, seconds = request("POST", stack.base + "/api/jobs", body, headers)
+            with lock:
+                flood_codes[code] = flood_codes.get(code, 0) + 1
+                flood_times.append(seconds)
+                if code == 202:
+                    accepted[json.loads(answer)["id"]] = "flood"
+    # The queue is full of the clients' jobs by now (or fills with the first flood uploads).
+    memory["before_flood_mb"] = web.memory_info().rss / 1e6
+    flooding.set()
+    flooders = [threading.Thread(target=flood) for _ in range(4)]
+    for t in flooders:
+        t.start()
+    for t in flooders:
+        t.join()
+    flooding.clear()
+    flood_s = time.perf_counter() - flood_started
+    memory["after_flood_mb"] = web.memory_info().rss / 1e6
+    stack.kill("web")
+    faults.append("web process killed (SIGKILL) and restarted")
+    stack.web()
+    pending = {j for j in accepted if j not in cancelled}
+    final = {}
+    deadline = time.monotonic() + 900
+    while pending and time.monotonic() < deadline:
+        for job in sorted(pending):
+            status, answer, seconds = request("GET", f"{stack.base}/api/jobs/{job}")
+            status_times.append(seconds)
+            state = json.loads(answer) if status == 200 else {"status": f"http {status}"}
+            if state["status"] in ("done", "failed") or status == 404:
+                final[job] = state
+                pending.discard(job)
+        time.sleep(0.5)
+    stop.set()
+    watcher.join()
+    folder = stack.storage() / "results"
+    results = [p.name for p in folder.iterdir()] if folder.exists() else []
+    per_job = {}
+    for name in results:
+        per_job[name.split(".")[0]] = per_job.get(name.split(".")[0], 0) + 1
+    health_s = [s for _, s in health]
+    return {
+        "workers": workers, "accepted": len(accepted), "refused": {str(k): v for k, v in sorted(refused.items()) if v},
+        "done": sum(s["status"] == "done" for s in final.values()),
+        "failed": sum(s["status"] == "failed" for s in final.values()),
+        "cancelled": len(cancelled), "lost": len(pending) + sum(s["status"].startswith("http") for s in final.values()),
+        "doubled": sum(n > 1 for n in per_job.values()),
+        "run_again": sum(s.get("attempts", 1) > 1 for s in final.values()),
+        "status_p50_s": round(statistics.median(status_times), 4),
+        "status_p95_s": round(statistics.quantiles(status_times, n=20)[18], 4),
+        "healthz_p95_s": round(statistics.quantiles(health_s, n=20)[18], 4), "healthz_max_s": round(max(health_s), 4),
+        "healthz_codes": sorted({c for c, _ in health}),
+        "flood": {"codes": {str(k): v for k, v in sorted(flood_codes.items())}, "seconds": round(flood_s, 2),
+                  "p50_s": round(statistics.median(flood_times), 4)},
+        "memory_mb": {k: round(v, 1) for k, v in memory.items()},
+        "disk_peak_mb": round(disk_peak[0] / 1e6, 1), "faults": faults,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--clients", type=int, default=6)
+    parser.add_argument("--photos", type=int, default=8)
+    parser.add_argument("--model", default="clean")
+    parser.add_argument("--modes", nargs="+", default=["embedded", "scaled1", "scaled2"],
+                        choices=["embedded", "scaled1", "scaled2"])
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+    runs = {}
+    for mode in args.modes:
+        runs[mode] = run_mode(mode, args.clients, args.photos, args.model, args.seed)
+        print(mode, json.dumps(runs[mode]), flush=True)
+    save("serve_load", {"cpu": cpu_model(), "clients": args.clients, "photos": args.photos, "model": args.model,
+                        "runs": runs})
+
+
+if __name__ == "__main__":
+    main()

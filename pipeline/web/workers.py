@@ -1,0 +1,72 @@
+"""What a worker holds and does: the models it loaded (one `Upscaler` per model and mode,
+loaded on first use), the store and storage it shares with the web server, and the handler
+the Dramatiq actor calls for each message. The embedded server builds one of these in its
+own process; `python -m pipeline.worker` builds one per process, on any machine that reaches
+the broker and the storage.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import time
+
+import dramatiq
+
+from pipeline.upscaling.inference import load_model
+from pipeline.upscaling.models import choose
+from pipeline.upscaling.tiles import DEFAULT_TILE
+from pipeline.upscaling.upscaler import Upscaler
+from pipeline.web.dispatch import declare, keep_alive
+from pipeline.web.runner import run_job
+from pipeline.web.storage import Storage
+from pipeline.web.store import Store
+
+log = logging.getLogger(__name__)
+RECHECK_MS = 5000
+
+
+class Workshop:
+    def __init__(self, broker: dramatiq.Broker, store: Store, storage: Storage, max_pixels: int,
+                 tile: int = DEFAULT_TILE, models: dict[str, object] | None = None) -> None:
+        """`models`: ones already loaded, by the name jobs give (the rest load on first use)."""
+        self.broker, self.store, self.storage, self.max_pixels, self.tile = broker, store, storage, max_pixels, tile
+        self.name = f"{socket.gethostname()}:{os.getpid()}"
+        self.models = dict(models or {})
+        self.upscalers: dict[tuple[str, bool], Upscaler] = {}
+        self.lock = threading.Lock()
+        self.actor = declare(broker, self.handle)
+        self.done = 0
+
+    def upscaler(self, model: str, self_ensemble: bool) -> Upscaler:
+        with self.lock:
+            if model not in self.models:
+                self.models[model] = load_model(choose(model).path)
+            key = (model, self_ensemble)
+            if key not in self.upscalers:
+                self.upscalers[key] = Upscaler(self.models[model], self.tile, self_ensemble=self_ensemble)
+            return self.upscalers[key]
+
+    def handle(self, job_id: str) -> None:
+        """The actor: run the job (a re-delivered or finished one is skipped by its claim)."""
+        beat = time.monotonic()
+
+        def alive() -> None:  # the job's progress beats the broker's heartbeat too
+            nonlocal beat
+            if time.monotonic() - beat > 2:
+                keep_alive(self.broker)
+                beat = time.monotonic()
+
+        status = run_job(job_id, self.store, self.storage, self.upscaler, self.name, self.max_pixels, alive)
+        if status == "busy":
+            # Redelivered while its worker's heartbeat is still fresh (the broker gave up on the
+            # worker first): look again once the job either ends or goes stale, not dropped.
+            self.actor.send_with_options(args=(job_id,), delay=RECHECK_MS)
+        elif status:
+            self.done += 1
+            log.info("job %s %s", job_id, status)
+
+    def send(self, job_id: str) -> None:
+        self.actor.send(job_id)
