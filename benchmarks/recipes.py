@@ -1,6 +1,6 @@
 """What each training choice gives at equal wall time, over several seeds.
 
-    python -m benchmarks.recipes [--minutes 5] [--seeds 7 8] [--only default no_ema ...]
+    python -m benchmarks.recipes [--minutes 5 | --steps 6000] [--seeds 7 8] [--only default no_ema ...]
                                  [--data data] [--set train.lr=0.004 ...]
 
 Each variant is the default params with a few keys changed (VARIANTS). First the step
@@ -9,7 +9,10 @@ each variant trains for about `--minutes` (its steps per epoch set from its step
 once per seed, with the real `train()`, and is scored on the whole validation and test
 images by the evaluate stage's code. Choose on val; test is reported, never chosen by.
 Needs `dvc repro downscale` first (or --data: a folder with another run's lr/ and hr/, and
---set: keys every variant shares, e.g. a preset's). Writes benchmarks/results/<name>.json.
+--set: keys every variant shares, e.g. a preset's). `--steps` gives every variant the same
+number of steps instead: equal time only among variants with the same kind of step (it
+refuses others), and the way to compare while another job shares the machine. Writes
+benchmarks/results/<name>.json.
 """
 
 from __future__ import annotations
@@ -105,6 +108,7 @@ def run(p: Params, lr, hr, val, data: Path) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--minutes", type=float, default=5.0)
+    parser.add_argument("--steps", type=int, help="total steps of every variant, instead of --minutes")
     parser.add_argument("--seeds", type=int, nargs="+", default=[7, 8])
     parser.add_argument("--only", nargs="*", default=list(VARIANTS), choices=list(VARIANTS))
     parser.add_argument("--name", default="recipes", help="results file name")
@@ -124,6 +128,8 @@ def main() -> None:
     # steps. Each kind of step is timed in three rounds, interleaved, keeping the fastest.
     params = {name: with_overrides(base, VARIANTS[name]) for name in args.only}
     kinds = {name: cost_signature(p) for name, p in params.items()}
+    if args.steps and len(set(kinds.values())) > 1:
+        parser.error("--steps compares variants with the same kind of step only (model, patch, batch, EMA)")
     timings: dict[tuple, list[float]] = {kind: [] for kind in kinds.values()}
     for _ in range(3):
         for kind in timings:
@@ -132,7 +138,7 @@ def main() -> None:
     plans = {}
     for name, p in params.items():
         seconds = min(timings[kinds[name]])
-        steps = max(10, round(args.minutes * 60 / seconds / p.train.epochs))
+        steps = max(10, round((args.steps or args.minutes * 60 / seconds) / p.train.epochs))
         plans[name] = (p, seconds, steps)
         print(f"{name}: {seconds * 1000:.0f} ms/step -> {steps} steps per epoch", flush=True)
 
@@ -153,7 +159,8 @@ def main() -> None:
             "train_minutes_mean": round(statistics.mean(r["train_minutes"] for r in runs.values()), 2),
             "runs": runs,
         }
-    save(args.name, {"budget_minutes": args.minutes, "seeds": args.seeds, "cpu": cpu_model(), "data": str(args.data),
+    save(args.name, {"budget_minutes": None if args.steps else args.minutes, "budget_steps": args.steps,
+                     "seeds": args.seeds, "cpu": cpu_model(), "data": str(args.data),
                      "set": args.set, "variants": results})
 
 

@@ -225,6 +225,18 @@ def test_bad_requests_get_clear_answers_and_the_server_keeps_serving(tmp_path, m
         assert client.get("/healthz").json()["status"] == "ok"
 
 
+def test_an_upload_s_name_is_for_display_only(tmp_path, model):
+    with client_for(tmp_path, model) as client:
+        r = upload(client, png(20, 20), "..\\../../etc/pass\u202ewd.png")
+        state = wait(client, r.json()["id"])
+        assert (state["status"], state["name"]) == ("done", "passwd.png")
+        disposition = unquote(client.get(f"/api/jobs/{state['id']}/result").headers["content-disposition"])
+        assert disposition == 'attachment; filename="passwd_2x.png"'
+    stored = {p.name for p in (tmp_path / "state" / "files").rglob("*") if p.is_file()}
+    assert stored and all(name.startswith(state["id"]) for name in stored)
+    assert not list(tmp_path.rglob("passwd*"))
+
+
 def test_a_many_page_tiff_costs_bounded_work(tmp_path, model):
     pages = [Image.new("L", (4, 4), k % 256) for k in range(1500)]
     buf = io.BytesIO()
