@@ -10,7 +10,11 @@ full queue. Meanwhile /healthz is asked every 0.25 s. In the scaled modes with 2
 worker is killed (SIGKILL) mid-run; in every mode the web process is killed and restarted.
 Reports accepted / refused / done / failed / cancelled / lost / doubled, p50/p95 of the time
 to a status answer, the web process's memory (idle, peak, before and during the flood) and the storage's
-disk peak, and what each fault did. Writes benchmarks/results/serve_load.json.
+disk peak, and what each fault did. "doubled" counts jobs whose result was recorded by more
+than one run (each recording logs "job ID done"; a job may run twice, never finish twice);
+"server_errors" counts 5xx answers other than the designed 503 (queue full) and 507 (disk
+full); /healthz figures leave out the seconds the web process was down for its restart.
+Writes benchmarks/results/serve_load.json.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import contextlib
 import json
 import os
 import random
+import re
 import shutil
 import signal
 import socket
@@ -143,13 +148,17 @@ def measure(stack: Stack, workers: int, clients: int, photos: int, seed: int) ->
     web = psutil.Process(stack.procs["web"].pid)
     memory = {"idle_mb": web.memory_info().rss / 1e6, "peak_mb": 0.0, "flood_peak_mb": 0.0}
     flooding = threading.Event()
-    health, stop = [], threading.Event()
+    health, stop = [], threading.Event()  # (status, seconds, whether the web process was up)
+    up = threading.Event()
+    up.set()
+    codes: list[int] = []
     disk_peak = [0]
 
     def watch() -> None:
         while not stop.wait(0.25):
+            was_up = up.is_set()
             status, _, seconds = request("GET", stack.base + "/healthz", timeout=5)
-            health.append((status, seconds))
+            health.append((status, seconds, was_up and up.is_set()))
             with contextlib.suppress(psutil.NoSuchProcess, KeyError):  # the web process is being restarted
                 rss = psutil.Process(stack.procs["web"].pid).memory_info().rss / 1e6
                 memory["peak_mb"] = max(memory["peak_mb"], rss)
@@ -176,6 +185,7 @@ def measure(stack: Stack, workers: int, clients: int, photos: int, seed: int) ->
             code, answer, _ = request("POST", stack.base + "/api/jobs", body, headers)
             with lock:
                 refused[code] = refused.get(code, 0) + (code != 202)
+                codes.append(code)
             if code != 202:
                 time.sleep(0.5)
                 continue
@@ -184,6 +194,7 @@ def measure(stack: Stack, workers: int, clients: int, photos: int, seed: int) ->
                 accepted[job] = name
             status, _, seconds = request("GET", f"{stack.base}/api/jobs/{job}")
             status_times.append(seconds)
+            codes.append(status)
             if rng.random() < 0.25:
                 time.sleep(rng.random())
                 if request("DELETE", f"{stack.base}/api/jobs/{job}")[0] == 204:
@@ -210,6 +221,7 @@ def measure(stack: Stack, workers: int, clients: int, photos: int, seed: int) ->
             code, answer, seconds = request("POST", stack.base + "/api/jobs", body, headers)
             with lock:
                 flood_codes[code] = flood_codes.get(code, 0) + 1
+                codes.append(code)
                 flood_times.append(seconds)
                 if code == 202:
                     accepted[json.loads(answer)["id"]] = "flood"
@@ -224,9 +236,13 @@ def measure(stack: Stack, workers: int, clients: int, photos: int, seed: int) ->
     flooding.clear()
     flood_s = time.perf_counter() - flood_started
     memory["after_flood_mb"] = web.memory_info().rss / 1e6
+    up.clear()
     stack.kill("web")
     faults.append("web process killed (SIGKILL) and restarted")
+    restart_began = time.perf_counter()
     stack.web()
+    restart_s = time.perf_counter() - restart_began
+    up.set()
     pending = {j for j in accepted if j not in cancelled}
     final = {}
     deadline = time.monotonic() + 900
@@ -234,6 +250,7 @@ def measure(stack: Stack, workers: int, clients: int, photos: int, seed: int) ->
         for job in sorted(pending):
             status, answer, seconds = request("GET", f"{stack.base}/api/jobs/{job}")
             status_times.append(seconds)
+            codes.append(status)
             state = json.loads(answer) if status == 200 else {"status": f"http {status}"}
             if state["status"] in ("done", "failed") or status == 404:
                 final[job] = state
@@ -241,23 +258,26 @@ def measure(stack: Stack, workers: int, clients: int, photos: int, seed: int) ->
         time.sleep(0.5)
     stop.set()
     watcher.join()
-    folder = stack.storage() / "results"
-    results = [p.name for p in folder.iterdir()] if folder.exists() else []
-    per_job = {}
-    for name in results:
-        per_job[name.split(".")[0]] = per_job.get(name.split(".")[0], 0) + 1
-    health_s = [s for _, s in health]
+    recorded: dict[str, int] = {}
+    for log_file in stack.root.glob("*.log"):
+        for job in re.findall(r"job (\w+) done in", log_file.read_text(errors="replace")):
+            recorded[job] = recorded.get(job, 0) + 1
+    health_up = [(c, s) for c, s, was_up in health if was_up]
+    health_s = [s for _, s in health_up]
+    codes += [c for c, _ in health_up]
     return {
         "workers": workers, "accepted": len(accepted), "refused": {str(k): v for k, v in sorted(refused.items()) if v},
         "done": sum(s["status"] == "done" for s in final.values()),
         "failed": sum(s["status"] == "failed" for s in final.values()),
         "cancelled": len(cancelled), "lost": len(pending) + sum(s["status"].startswith("http") for s in final.values()),
-        "doubled": sum(n > 1 for n in per_job.values()),
+        "doubled": sum(n > 1 for n in recorded.values()),
+        "done_not_recorded": sum(s["status"] == "done" and j not in recorded for j, s in final.items()),
+        "server_errors": sum(c >= 500 and c not in (503, 507) for c in codes),
         "run_again": sum(s.get("attempts", 1) > 1 for s in final.values()),
         "status_p50_s": round(statistics.median(status_times), 4),
         "status_p95_s": round(statistics.quantiles(status_times, n=20)[18], 4),
         "healthz_p95_s": round(statistics.quantiles(health_s, n=20)[18], 4), "healthz_max_s": round(max(health_s), 4),
-        "healthz_codes": sorted({c for c, _ in health}),
+        "healthz_codes": sorted({c for c, _ in health_up}), "restart_s": round(restart_s, 1),
         "flood": {"codes": {str(k): v for k, v in sorted(flood_codes.items())}, "seconds": round(flood_s, 2),
                   "p50_s": round(statistics.median(flood_times), 4)},
         "memory_mb": {k: round(v, 1) for k, v in memory.items()},

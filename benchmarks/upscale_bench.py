@@ -1,23 +1,25 @@
 """How close `python -m pipeline.upscale` comes to the speed of the model itself.
 
     python -m benchmarks.upscale_bench [--sizes 0.3 1 6 25] [--batch-photos 40] [--repeats 2]
-                                        [--model models/model.keras]
+                                        [--models clean photo models/model.keras] [--formats png jpeg webp]
 
-- the model's own speed: a compiled function on a fixed 256x256 and 512x512 LR input,
+- each model's own speed: a compiled function on a fixed 256x256 and 512x512 LR input,
   output megapixels per second (median of repeated calls, after warm-up), the faster of
   the two;
-- the tool's speed, end to end from JPEG files to PNG files, on photos of each size (those
-  under 3 MP several to a run) and on a folder of many ordinary photos (0.3-1 MP), each run
-  in its own process: the time the tool reports from its first decode to its last file
-  written (what a user waits once the model is loaded, as in the web server), the start-up
-  (TensorFlow's import, loading the model) reported apart;
+- the tool's speed, end to end from JPEG files to PNG files (`--format png`), on photos of
+  each size (those under 3 MP several to a run) and on a folder of many ordinary photos
+  (0.3-1 MP), each run in its own process: the time the tool reports from its first decode
+  to its last file written (what a user waits once the model is loaded, as in the web
+  server), the start-up (TensorFlow's import, loading the model) reported apart; the first
+  model also writes JPEG and WebP (the other `--formats`) from the same inputs;
 - their ratio per run, against the model measured just before and just after that run
   (these machines' speed drifts by up to 30 % within minutes), with each run's peak memory
   and the CPU model; every input runs `--repeats` times, in turn, and the median ratio of
   each input is reported;
 - how far the tiled result is from whole-image inference (max difference in 8-bit levels)
   on a 2 MP photo, and a 6 MP photo with the previous default (512-pixel tiles).
-Needs models/model.keras (run `dvc repro` first). Keep the machine otherwise idle.
+Models are shipped names or paths (models/model.keras needs a `dvc repro`). Keep the
+machine otherwise idle.
 """
 
 from __future__ import annotations
@@ -73,79 +75,100 @@ def tiled_vs_whole(model, path: Path) -> int:
     return int(np.abs(tiled.astype(np.int16) - whole).max())
 
 
+class Subject:
+    """One model under test: its file, its bare speed now, and the tool's runs with it."""
+
+    def __init__(self, spec: str, out: Path) -> None:
+        import tensorflow as tf
+
+        from pipeline.upscaling.inference import load_model, model_scale
+        from pipeline.upscaling.models import choose
+
+        self.spec, self.out = spec, out
+        self.path = choose(spec).path
+        self.model = load_model(self.path)
+        self.scale = model_scale(self.model)
+        self.compiled = tf.function(lambda x: self.model(x, training=False))
+
+    def alone(self) -> dict[str, float]:
+        return {f"{side}x{side}": round(model_speed(self.compiled, self.scale, side), 3) for side in (256, 512)}
+
+    def run(self, label: str, inputs: list[Path], sizes: list[tuple[int, int]], fmt: str, *extra: str) -> dict:
+        before = self.alone()
+        r = run_child(["pipeline.upscale", *map(str, inputs), "--out", str(self.out / fmt), "--model", str(self.path),
+                       "--overwrite", "--format", fmt, *extra])
+        after = self.alone()
+        best = (max(before.values()) + max(after.values())) / 2
+        output_mp = sum(w * h for w, h in sizes) * self.scale**2 / 1e6
+        # The tool's own account: first decode to last file written, the model loaded.
+        said = re.search(r"failed: ([\d.]+) output MP in ([\d.]+) s", r["stderr"])
+        if not said or abs(float(said.group(1)) - output_mp) > 0.01:
+            sys.exit(f"{label}: the tool did not report {output_mp:.2f} output MP:\n{r['stderr'][-2000:]}")
+        seconds = float(said.group(2))
+        return {"model": self.spec, "format": fmt, "input": label, "images": len(sizes),
+                "output_mp": round(output_mp, 2), "seconds": round(seconds, 2),
+                "startup_s": round(r["run_s"] - seconds, 2), "output_mp_per_s": round(output_mp / seconds, 3),
+                "model_alone_before": before, "model_alone_after": after,
+                "ratio_to_model": round(output_mp / seconds / best, 3), "peak_mib": round(r["peak_mib"])}
+
+
+def photo_cases(tmp: Path, sizes_mp: list[float], batch_photos: int) -> list[tuple[str, list[Path], list]]:
+    """(label, inputs, pixel sizes): photos of each size, and a folder of ordinary ones."""
+    cases = []
+    for mp in sizes_mp:
+        # Small photos several at a time: one 0.3 MP photo is over in half a second,
+        # too short to time against a model measured seconds apart.
+        count = max(1, round(3 / mp))
+        srcs = [tmp / f"photo_{mp:g}mp_{i}.jpg" for i in range(count)]
+        sizes = [make_photo(src, mp, i) for i, src in enumerate(srcs)]
+        cases.append((f"{count} photo{'s' * (count > 1)} of {mp:g} MP", srcs, sizes))
+    folder = tmp / "photos"
+    folder.mkdir()
+    rng = np.random.default_rng(1)
+    sizes = [make_photo(folder / f"p{i:03d}.jpg", float(rng.uniform(0.3, 1.0)), i) for i in range(batch_photos)]
+    cases.append((f"{batch_photos} photos of 0.3-1 MP", [folder], sizes))
+    return cases
+
+
 def main() -> None:
-    import tensorflow as tf
-
-    from pipeline.upscaling.inference import load_model, model_scale
-
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", type=float, nargs="+", default=[0.3, 1, 6, 25])
     parser.add_argument("--batch-photos", type=int, default=40, help="ordinary photos in the folder run")
-    parser.add_argument("--model", default="models/model.keras")
+    parser.add_argument("--models", nargs="+", default=["models/model.keras"], help="shipped names or .keras paths")
+    parser.add_argument("--formats", nargs="+", default=["png"], choices=["png", "jpeg", "webp"],
+                        help="output formats; all but png for the first model only")
     parser.add_argument("--repeats", type=int, default=2, help="runs of each input, in turn")
     args = parser.parse_args()
-    model = load_model(Path(args.model))
-    scale = model_scale(model)
-    compiled = tf.function(lambda x: model(x, training=False))
-
-    def model_now() -> dict[str, float]:
-        return {f"{side}x{side}": round(model_speed(compiled, scale, side), 3) for side in (256, 512)}
-
-    runs = []
+    runs, speeds, diffs = [], {}, {}
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
+        cases = photo_cases(tmp, args.sizes, args.batch_photos)
+        two_mp = tmp / "photo_2mp.jpg"
+        make_photo(two_mp, 2)
+        for k, spec in enumerate(args.models):
+            subject = Subject(spec, tmp / f"out{k}")
+            plan = [(*case, "png") for case in cases]
+            if k == 0:
+                plan += [(*case, fmt) for fmt in args.formats if fmt != "png" for case in cases]
+                six = tmp / "photo_6mp_0.jpg"  # the previous default, for comparison: 512-pixel tiles
+                plan.append(("1 photo of 6 MP, --tile 512", [six], [make_photo(six, 6)], "png", "--tile", "512"))
+            for _ in range(args.repeats):
+                for label, inputs, sizes, fmt, *extra in plan:
+                    runs.append(subject.run(label, inputs, sizes, fmt, *extra))
+                    print(runs[-1], flush=True)
+            speeds[spec] = subject.alone()
+            diffs[spec] = tiled_vs_whole(subject.model, two_mp)
 
-        def upscale(inputs: list[Path], out: str, *extra: str) -> dict:
-            return run_child(["pipeline.upscale", *map(str, inputs), "--out", str(tmp / out), "--model",
-                              args.model, "--overwrite", *extra])
+    table: dict[str, dict[str, dict[str, float]]] = {}
+    for r in runs:
+        table.setdefault(r["model"], {}).setdefault(r["format"], {}).setdefault(r["input"], [])
+        table[r["model"]][r["format"]][r["input"]].append(r["ratio_to_model"])
+    medians = {m: {f: {i: round(statistics.median(v), 3) for i, v in by_input.items()} for f, by_input in fmts.items()}
+               for m, fmts in table.items()}
+    png = [ratio for fmts in medians.values() for label, ratio in fmts["png"].items() if "--tile" not in label]
+    save("upscale", {"cpu": cpu_model(), "runs": runs, "model_alone_mp_per_s": speeds, "median_ratio": medians,
+                     "lowest_png_ratio_to_model": round(min(png), 3), "tiled_vs_whole_max_levels": diffs})
 
-        def record(label: str, inputs: list[Path], sizes: list[tuple[int, int]], *extra: str) -> None:
-            before = model_now()
-            r = upscale(inputs, label, *extra)
-            after = model_now()
-            best = (max(before.values()) + max(after.values())) / 2
-            output_mp = sum(w * h for w, h in sizes) * scale**2 / 1e6
-            # The tool's own account: first decode to last file written, the model loaded.
-            said = re.search(r"written: ([\d.]+) output MP in ([\d.]+) s", r["stderr"])
-            if not said or abs(float(said.group(1)) - output_mp) > 0.01:
-                sys.exit(f"{label}: the tool did not report {output_mp:.2f} output MP:\n{r['stderr'][-2000:]}")
-            seconds = float(said.group(2))
-            runs.append({"input": label, "images": len(sizes), "output_mp": round(output_mp, 2),
-                         "seconds": round(seconds, 2), "startup_s": round(r["run_s"] - seconds, 2),
-                         "output_mp_per_s": round(output_mp / seconds, 3),
-                         "model_alone_before": before, "model_alone_after": after,
-                         "ratio_to_model": round(output_mp / seconds / best, 3), "peak_mib": round(r["peak_mib"])})
-            print(runs[-1], flush=True)
-
-        cases = []
-        for mp in args.sizes:
-            # Small photos several at a time: one 0.3 MP photo is over in half a second,
-            # too short to time against a model measured seconds apart.
-            count = max(1, round(3 / mp))
-            srcs = [tmp / f"photo_{mp:g}mp_{i}.jpg" for i in range(count)]
-            sizes = [make_photo(src, mp, i) for i, src in enumerate(srcs)]
-            cases.append((f"{count} photo{'s' * (count > 1)} of {mp:g} MP", srcs, sizes))
-        folder = tmp / "photos"
-        folder.mkdir()
-        rng = np.random.default_rng(1)
-        sizes = [make_photo(folder / f"p{i:03d}.jpg", float(rng.uniform(0.3, 1.0)), i)
-                 for i in range(args.batch_photos)]
-        cases.append((f"{args.batch_photos} photos of 0.3-1 MP", [folder], sizes))
-        # The previous default, for comparison: 512-pixel tiles.
-        src = tmp / "photo_6mp_0.jpg"
-        cases.append(("1 photo of 6 MP, --tile 512", [src], [make_photo(src, 6)], "--tile", "512"))
-        for _ in range(args.repeats):
-            for case in cases:
-                record(*case)
-        src = tmp / "photo_2mp.jpg"
-        make_photo(src, 2)
-        diff = tiled_vs_whole(model, src)
-    by_input = {label: statistics.median(r["ratio_to_model"] for r in runs if r["input"] == label)
-                for label, *_ in cases}
-    ratios = [ratio for label, ratio in by_input.items() if "--tile" not in label]
-    save("upscale", {"cpu": cpu_model(), "runs": runs,
-                     "median_ratio_by_input": {k: round(v, 3) for k, v in by_input.items()},
-                     "lowest_ratio_to_model": round(min(ratios), 3), "tiled_vs_whole_max_levels": diff})
 
 if __name__ == "__main__":
     main()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from pathlib import Path
 
 from pipeline.params import PARAMS_FILE, Params, ParamsError, load_params
@@ -14,9 +15,18 @@ def default_processes() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
+def command_name() -> str | None:
+    """`python -m pipeline.serve` for a command started that way: argparse would say `serve.py`
+    in every usage and error line, a file the user never typed (None: argparse's default)."""
+    spec = getattr(sys.modules.get("__main__"), "__spec__", None)
+    name = getattr(spec, "name", "") or ""
+    return f"python -m {name}" if name.split(".")[0] in ("pipeline", "benchmarks", "scripts") else None
+
+
 def tool_parser(doc: str | None) -> argparse.ArgumentParser:
     """A parser that shows the module's docstring, usage lines included, as its help."""
-    return argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    return argparse.ArgumentParser(prog=command_name(), description=doc,
+                                   formatter_class=argparse.RawDescriptionHelpFormatter)
 
 
 def stage_parser(doc: str | None, processes: bool = False) -> argparse.ArgumentParser:

@@ -1,10 +1,11 @@
 """The README's picture of the web page: the real server, a real test photo, headless Chromium.
 
-    python scripts/serve_screenshot.py [--model models/model.keras] [--photo P.png] [--out docs/serve.png]
+    python scripts/serve_screenshot.py [--model photo|clean|PATH] [--photo P.png] [--out docs/serve.png]
 
 Needs Debian's chromium (/usr/bin/chromium) and Playwright (requirements.txt). The photo
 defaults to the first test image of the last `dvc repro`, shrunk to 480 pixels wide so
-the job is quick; the screenshot is saved as an optimised palette PNG (small for git).
+the job is quick; the screenshot is saved as an optimised palette PNG (small for git). The
+server keeps its jobs in a temp folder, not in ~/.local/state.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-net
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--model", type=Path, default=REPO / "models" / "model.keras")
+    parser.add_argument("--model", default=None, help="default: the server's own (the first shipped model)")
     parser.add_argument("--photo", type=Path, default=None)
     parser.add_argument("--out", type=Path, default=REPO / "docs" / "serve.png")
     args = parser.parse_args()
@@ -36,8 +37,10 @@ def main() -> None:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    server = subprocess.Popen([sys.executable, "-m", "pipeline.serve", "--model", str(args.model), "--port", str(port)],
-                              cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)}, stdout=subprocess.DEVNULL,
+    state = tempfile.TemporaryDirectory(prefix="supersizer-shot-")
+    command = [sys.executable, "-m", "pipeline.serve", "--port", str(port), "--state", state.name]
+    server = subprocess.Popen(command + (["--model", args.model] if args.model else []), cwd=REPO,
+                              env={**os.environ, "PYTHONPATH": str(REPO)}, stdout=subprocess.DEVNULL,
                               stderr=subprocess.DEVNULL)
     try:
         base = f"http://127.0.0.1:{port}"
@@ -69,6 +72,7 @@ def main() -> None:
     finally:
         server.terminate()
         server.wait(timeout=30)
+        state.cleanup()
 
 
 if __name__ == "__main__":

@@ -27,7 +27,7 @@ from pipeline.imaging import charts
 from pipeline.outputs import reset_folder
 from pipeline.training.checkpoint import Checkpoint, fingerprint
 from pipeline.training.devices import configure_tensorflow, cpu_devices_from_env, worker_outputs
-from pipeline.training.loop import train
+from pipeline.training.loop import Diverged, train
 from pipeline.training.patches import load_pairs
 from pipeline.training.saving import export
 
@@ -56,7 +56,10 @@ def main() -> None:
              sum(x.shape[0] * x.shape[1] for x in hr) / 1e6, len(val[0]))
     with worker_outputs([args.models, args.logs, args.charts, args.checkpoint]) as (models, logs, plots, resume):
         checkpoint = Checkpoint(resume, fingerprint(p.base, p.model, p.train, [lr, hr, *val]))
-        model, state = train(lr, hr, val, p.base, p.model, p.train, checkpoint, logs, args.stop_after)
+        try:
+            model, state = train(lr, hr, val, p.base, p.model, p.train, checkpoint, logs, args.stop_after)
+        except Diverged as e:
+            raise SystemExit(f"train: {e}") from None
         if state["epoch"] < p.train.epochs:
             raise SystemExit(f"train: stopped after epoch {state['epoch']} of {p.train.epochs}; "
                              f"run again to resume from {args.checkpoint}")

@@ -85,11 +85,6 @@ class Service:
         if why := refusal(fmt, header.width * self.scale, header.height * self.scale, header.alpha):
             raise Refused(422, f"{name}: {why}")
         job_id = secrets.token_urlsafe(12)
-        upload.seek(0)
-        try:
-            self.storage.put(f"uploads/{job_id}", upload)
-        except DiskFull as e:
-            raise Refused(507, f"{e.strerror}; try again later") from None
         warning = (f"animated: only the first of {header.frames_text} frames is upscaled"
                    if header.frames > 1 else None)
         job = {"id": job_id, "name": name, "status": "queued", "created": time.time(), "width": header.width,
@@ -97,10 +92,19 @@ class Service:
                "model": options.model, "self_ensemble": options.self_ensemble, "format": options.output.format,
                "quality": options.output.quality, "strip": options.output.strip, "expected_format": fmt,
                "warning": warning, "error": None, "attempts": 0}
+        # The record first, then its file: the janitor removes files no job owns, and a file
+        # stored before its record would be one for a moment.
         position = self.store.create(job, self.queue_length)
-        if position is None:  # filled up while this upload was being stored
-            self.storage.delete(f"uploads/{job_id}")
+        if position is None:  # filled up since the check above
             raise self.full()
+        upload.seek(0)
+        try:
+            self.storage.put(f"uploads/{job_id}", upload)
+        except Exception as e:
+            self.store.cancel(job_id)
+            if isinstance(e, DiskFull):
+                raise Refused(507, f"{e.strerror}; try again later") from None
+            raise
         self.send(job_id)
         log.info("job %s queued at %d: %dx%d %s", job_id, position, header.width, header.height, options.model)
         return job, position

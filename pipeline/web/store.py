@@ -152,6 +152,11 @@ redis.call('hset', KEYS[1], 'status', '"running"', 'worker', ARGV[1], 'heartbeat
 redis.call('zrem', KEYS[2], ARGV[4])
 return 1
 """
+UPDATE = """
+if redis.call('exists', KEYS[1]) == 0 then return 0 end
+for i = 1, #ARGV, 2 do redis.call('hset', KEYS[1], ARGV[i], ARGV[i + 1]) end
+return 1
+"""
 FINISH = """
 if redis.call('hget', KEYS[1], 'status') ~= '"running"' or redis.call('hget', KEYS[1], 'worker') ~= ARGV[1] then
   return 0
@@ -170,7 +175,8 @@ class RedisStore:
         self.client = redis.Redis.from_url(url)
         self.ns = namespace
         self.scripts = {name: self.client.register_script(src)
-                        for name, src in (("create", CREATE), ("claim", CLAIM), ("finish", FINISH))}
+                        for name, src in (("create", CREATE), ("claim", CLAIM), ("update", UPDATE),
+                                          ("finish", FINISH))}
 
     def _key(self, *parts: str) -> str:
         return ":".join((self.ns, *parts))
@@ -190,9 +196,10 @@ class RedisStore:
         return self._read(raw) if raw else None
 
     def update(self, job_id: str, **fields) -> None:
-        key = self._key("job", job_id)
-        if self.client.exists(key):
-            self.client.hset(key, mapping={k: json.dumps(v) for k, v in fields.items()})
+        # One script, not `exists` then `hset`: a job cancelled between the two would come back
+        # as a hash without its data.
+        pairs = [x for k, v in fields.items() for x in (k, json.dumps(v))]
+        self.scripts["update"](keys=[self._key("job", job_id)], args=pairs)
 
     def claim(self, job_id: str, worker: str, stale_s: float) -> dict | None:
         keys = [self._key("job", job_id), self._key("queued")]

@@ -12,7 +12,7 @@ import pytest
 from pipeline.params import load_params
 from pipeline.training.callbacks import val_psnr_y
 from pipeline.training.checkpoint import Checkpoint, fingerprint
-from pipeline.training.loop import train
+from pipeline.training.loop import WATCH_WINDOW, Diverged, DivergenceWatch, train
 from tests.support.models import PARAMS_FILE, tiny_model_params
 
 
@@ -127,3 +127,26 @@ def test_an_l2_finish_switches_the_loss_for_the_last_epochs(tmp_path, photo_crop
     assert state["history"][-1]["train/loss"] < 0.01  # an MSE, not an MAE, of [0, 1] images
     for a, b in zip(whole.get_weights(), resumed.get_weights(), strict=True):
         assert np.array_equal(a, b)
+
+
+def test_a_loss_that_blows_up_stops_the_run_and_keeps_the_last_good_checkpoint(tmp_path, photo_crops, tf_ready):
+    fit(tmp_path, photo_crops, stop_after=1)
+    kept = (tmp_path / "checkpoint" / "state.json").read_bytes()
+    with pytest.raises(Diverged, match=r"training diverged at step \d+ \(epoch 1\): .* Lower train.lr \(now 10000\)"):
+        fit(tmp_path / "wild", photo_crops, lr=1e4, lr_schedule="constant")
+    assert not (tmp_path / "wild" / "checkpoint" / "state.json").exists()  # nothing saved after the blow-up
+    # A run that was fine keeps its checkpoint, and the watch judges windows, not steps.
+    assert (tmp_path / "checkpoint" / "state.json").read_bytes() == kept
+
+
+def test_the_watch_compares_windows_with_the_lowest_and_refuses_non_finite():
+    t = small_params(steps_per_epoch=100)[2]
+    watch = DivergenceWatch(t, first_step=0)
+    for loss in [0.02] * WATCH_WINDOW + [0.01] * WATCH_WINDOW + [0.15] * WATCH_WINDOW:  # 15x: noisy, not diverged
+        watch.add(loss)
+    for loss in [0.25] * (WATCH_WINDOW - 1):
+        watch.add(loss)
+    with pytest.raises(Diverged, match=r"step 200 \(epoch 2\): the mean loss of the last 50 steps is 0.25, 25x"):
+        watch.add(0.25)
+    with pytest.raises(Diverged, match="step 1 .*the loss is nan"):
+        DivergenceWatch(t, 0).add(float("nan"))

@@ -233,7 +233,8 @@ def test_an_upload_s_name_is_for_display_only(tmp_path, model):
         disposition = unquote(client.get(f"/api/jobs/{state['id']}/result").headers["content-disposition"])
         assert disposition == 'attachment; filename="passwd_2x.png"'
     stored = {p.name for p in (tmp_path / "state" / "files").rglob("*") if p.is_file()}
-    assert stored and all(name.startswith(state["id"]) for name in stored)
+    assert stored
+    assert all(name.startswith(state["id"]) for name in stored)
     assert not list(tmp_path.rglob("passwd*"))
 
 
@@ -299,6 +300,23 @@ def test_a_dead_worker_shows_in_healthz_and_is_replaced_with_its_job_run(tmp_pat
         assert wait(client, job["id"])["status"] == "done"  # sent again to the new worker
         health = client.get("/healthz")
         assert (health.status_code, health.json()["workers"], health.json()["replaced"]) == (200, 1, 1)
+
+
+def test_the_janitor_running_while_an_upload_is_stored_leaves_it(tmp_path, model):
+    server = server_for(tmp_path, model)
+    storage, tidied = server.service.storage, []
+    put = storage.put
+
+    def put_while_tidying(key, source):  # the janitor's round lands right after the write
+        size = put(key, source)
+        tidied.append(server.service.tidy())
+        return size
+
+    storage.put = put_while_tidying
+    with TestClient(server.app) as client:
+        job = upload(client, png(30, 30)).json()
+        assert wait(client, job["id"])["status"] == "done"
+    assert tidied[0] == 0
 
 
 def test_finished_jobs_are_kept_within_count_and_bytes_oldest_first(tmp_path, model):

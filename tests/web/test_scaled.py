@@ -7,9 +7,7 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -21,16 +19,9 @@ import pytest
 from pipeline.web.store import RedisStore
 from tests.support.images import encoded, photo_like
 from tests.support.sandbox import REPO
+from tests.support.services import NO_REDIS, REDIS, free_port, start_redis
 
-REDIS = shutil.which("redis-server") or shutil.which("valkey-server")
-pytestmark = [pytest.mark.slow, pytest.mark.skipif(REDIS is None, reason="no redis-server or valkey-server installed "
-                                                   "(Debian's redis-server package; .ci/run installs it as root)")]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(REDIS is None, reason=NO_REDIS)]
 
 
 def started(args: list[str], log: Path, env: dict | None = None) -> subprocess.Popen:
@@ -52,21 +43,10 @@ class Cluster:
 
     def __init__(self, root: Path, model: Path) -> None:
         self.root, self.model = root, model
-        self.redis_port, self.web_port = free_port(), free_port()
-        self.broker = f"redis://127.0.0.1:{self.redis_port}/0"
+        self.web_port = free_port()
         self.storage = root / "shared"
         self.procs: dict[str, subprocess.Popen] = {}
-        self.procs["redis"] = started([REDIS, "--port", str(self.redis_port), "--bind", "127.0.0.1", "--save", "",
-                                       "--appendonly", "no", "--dir", str(root)], root / "redis.log")
-        until(lambda: self._redis_up(), 20, "redis")
-
-    def _redis_up(self) -> bool:
-        try:
-            with socket.create_connection(("127.0.0.1", self.redis_port), timeout=0.5) as s:
-                s.sendall(b"PING\r\n")
-                return s.recv(16).startswith(b"+PONG")
-        except OSError:
-            return False
+        self.procs["redis"], self.broker = start_redis(root)
 
     def web(self) -> None:
         self.procs["web"] = started([sys.executable, "-m", "pipeline.serve", "--broker", self.broker, "--storage",

@@ -1,0 +1,94 @@
+"""The shipped models on worn inputs, one kind of wear at a time, against bicubic.
+
+    python -m benchmarks.worn_inputs HR_FOLDER ... [--models clean photo] [--only clean jpeg_50 ...]
+
+Each condition makes every LR one fixed way (a downscaler with or without antialiasing,
+JPEG at one quality or twice, noise, blur, a mix), seeded per image, beyond what the photo
+preset trains on where it says so (noise 25, JPEG 15): the question is not how a model does
+on its own training distribution but whether it ever does harm. For each model and
+condition: mean Y-PSNR of the model and of bicubic from the same LR, the gain, the worst
+image's gain, and how many images the model made worse than bicubic. Run it on images no
+model trained on (the release run's data/hr/val and data/hr/test). Writes
+benchmarks/results/worn_inputs.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+from pathlib import Path
+
+from benchmarks.common import save
+from pipeline.machine import cpu_model
+from pipeline.params import Downscale
+
+OFF = {"method": "matlab", "kernels": [], "blur_sigma": [], "blur_prob": 1.0, "noise_sigma": [], "noise_prob": 1.0,
+       "jpeg_quality": [], "jpeg_prob": 1.0, "jpeg_twice": 0.0}
+CONDITIONS: dict[str, dict[str, object]] = {
+    "clean (MATLAB bicubic)": {},
+    "Pillow bicubic": {"kernels": ["pillow"]},
+    "bilinear": {"kernels": ["bilinear"]},
+    "box (area)": {"kernels": ["box"]},
+    "lanczos": {"kernels": ["lanczos"]},
+    "cubic, no antialiasing (OpenCV)": {"kernels": ["cubic_sharp"]},
+    "nearest": {"kernels": ["nearest"]},
+    "JPEG 90": {"jpeg_quality": [90, 90]},
+    "JPEG 70": {"jpeg_quality": [70, 70]},
+    "JPEG 50": {"jpeg_quality": [50, 50]},
+    "JPEG 30": {"jpeg_quality": [30, 30]},
+    "JPEG 15 (below training)": {"jpeg_quality": [15, 15]},
+    "JPEG twice, 40-90": {"jpeg_quality": [40, 90], "jpeg_twice": 1.0},
+    "noise 5": {"noise_sigma": [5.0, 5.0]},
+    "noise 15": {"noise_sigma": [15.0, 15.0]},
+    "noise 25 (beyond training)": {"noise_sigma": [25.0, 25.0]},
+    "blur 1.0": {"blur_sigma": [1.0, 1.0]},
+    "no antialiasing + JPEG 60": {"kernels": ["cubic_sharp"], "jpeg_quality": [60, 60]},
+    "blur 0.8 + noise 8 + JPEG 70": {"blur_sigma": [0.8, 0.8], "noise_sigma": [8.0, 8.0], "jpeg_quality": [70, 70]},
+}
+
+
+def condition(change: dict[str, object]) -> Downscale:
+    return Downscale(**{**OFF, **change})
+
+
+def scores(engine, folders: list[Path], worn: Downscale, seed: int) -> dict:
+    """Model and bicubic Y-PSNR per image over all folders, and their summary."""
+    from pipeline.evaluation.folders import score_folder
+
+    per_image = {}
+    for folder in folders:
+        _, rows, _ = score_folder(engine, folder, worn=worn, seed=seed)
+        for row in rows:
+            per_image.setdefault(f"{folder.name}/{row['image']}", {})[row["method"]] = row["psnr_y"]
+    gains = [s["model"] - s["bicubic"] for s in per_image.values()]
+    return {"images": len(per_image), "model": round(statistics.mean(s["model"] for s in per_image.values()), 3),
+            "bicubic": round(statistics.mean(s["bicubic"] for s in per_image.values()), 3),
+            "gain": round(statistics.mean(gains), 3), "worst_gain": round(min(gains), 3),
+            "worse_than_bicubic": sum(g < 0 for g in gains)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("folders", nargs="+", type=Path, help="HR images no model trained on")
+    parser.add_argument("--models", nargs="+", default=["clean", "photo"], help="shipped names or .keras paths")
+    parser.add_argument("--only", nargs="*", default=list(CONDITIONS), choices=list(CONDITIONS))
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+    from pipeline.training.devices import configure_tensorflow
+    from pipeline.upscaling.inference import load_model
+    from pipeline.upscaling.models import choose
+    from pipeline.upscaling.tiles import TileEngine
+
+    configure_tensorflow(args.seed)
+    engines = {spec: TileEngine(load_model(choose(spec).path)) for spec in args.models}
+    results = {}
+    for name in args.only:
+        worn = condition(CONDITIONS[name])
+        results[name] = {spec: scores(engine, args.folders, worn, args.seed) for spec, engine in engines.items()}
+        print(name, results[name], flush=True)
+    save("worn_inputs", {"cpu": cpu_model(), "folders": [str(f) for f in args.folders], "seed": args.seed,
+                         "conditions": {n: CONDITIONS[n] for n in args.only}, "results": results})
+
+
+if __name__ == "__main__":
+    main()
