@@ -60,7 +60,7 @@ def crawl(p: Scrape, out: Path) -> tuple[str, int]:
         start_urls, roots = [url for url, _ in local] + list(p.start_urls), dict(local)
         on_web = bool(p.queries) or any(u.startswith("http") for u in p.start_urls)
         settings = crawl_settings(p, out, aliases, on_web)
-        process = CrawlerProcess(settings, install_root_handler=True)
+        process = CrawlerProcess(settings)  # installs the root log handler (LOG_INSTALL_ROOT_HANDLER)
         crawler = process.create_crawler(PhotoSpider)
         process.crawl(crawler, start_urls=start_urls, queries=list(p.queries),
                       search_api=p.search_api, licenses=list(p.licenses),
