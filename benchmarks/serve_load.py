@@ -36,6 +36,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from collections import Counter
 from pathlib import Path
 
 import psutil
@@ -62,8 +63,8 @@ def request(method: str, url: str, body: bytes | None = None, headers: dict | No
             return r.status, r.read(), time.perf_counter() - started
     except urllib.error.HTTPError as e:
         return e.code, e.read(), time.perf_counter() - started
-    except OSError:
-        return 0, b"", time.perf_counter() - started
+    except OSError as e:  # no HTTP answer at all: status 0, the reason as the body
+        return 0, str(e).encode(), time.perf_counter() - started
 
 
 def form(data: bytes, name: str) -> tuple[bytes, dict]:
@@ -80,7 +81,8 @@ class Stack:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.procs: dict[str, subprocess.Popen] = {}
-        self.env = {**os.environ, "PYTHONPATH": str(REPO), "TF_CPP_MIN_LOG_LEVEL": "3"}
+        # Unbuffered: the log lines that count finished jobs must reach the file before a SIGKILL.
+        self.env = {**os.environ, "PYTHONPATH": str(REPO), "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONUNBUFFERED": "1"}
         self.broker = None
         if mode != "embedded":
             redis = shutil.which("redis-server") or shutil.which("valkey-server")
@@ -123,6 +125,11 @@ class Stack:
         for proc in self.procs.values():
             proc.kill()
             proc.wait(timeout=30)
+
+
+def kind(name: str) -> str:
+    """What an upload was: one of the clients' photos (c<client>-<k>.png), or the bad file's name."""
+    return "a photo" if re.fullmatch(r"c\d+-\d+\.png", name) else name
 
 
 def disk_bytes(folder: Path) -> int:
@@ -171,7 +178,7 @@ def measure(stack: Stack, workers: int, clients: int, photos: int, seed: int) ->
     rng = random.Random(seed)
     whole = encoded(photo_like(200, 200, 1), "JPEG")
     bad = [(b"just some notes", "notes.txt"), (whole[: len(whole) // 2], "cut.jpg"), (bomb_png(5000, 5000), "bomb.png")]
-    accepted, refused, cancelled, status_times = {}, {}, set(), []
+    accepted, refused, cancelled, status_times, no_answer = {}, {}, set(), [], []
     lock = threading.Lock()
 
     def client(c: int) -> None:
@@ -186,6 +193,8 @@ def measure(stack: Stack, workers: int, clients: int, photos: int, seed: int) ->
             with lock:
                 refused[code] = refused.get(code, 0) + (code != 202)
                 codes.append(code)
+                if code == 0:
+                    no_answer.append(f"POST {name}: {answer.decode()}")
             if code != 202:
                 time.sleep(0.5)
                 continue
@@ -225,6 +234,8 @@ def measure(stack: Stack, workers: int, clients: int, photos: int, seed: int) ->
                 flood_times.append(seconds)
                 if code == 202:
                     accepted[json.loads(answer)["id"]] = "flood"
+                # After every answer: the flood can be over before the 0.25 s watcher looks.
+                memory["flood_peak_mb"] = max(memory["flood_peak_mb"], web.memory_info().rss / 1e6)
     # The queue is full of the clients' jobs by now (or fills with the first flood uploads).
     memory["before_flood_mb"] = web.memory_info().rss / 1e6
     flooding.set()
@@ -260,7 +271,7 @@ def measure(stack: Stack, workers: int, clients: int, photos: int, seed: int) ->
     watcher.join()
     recorded: dict[str, int] = {}
     for log_file in stack.root.glob("*.log"):
-        for job in re.findall(r"job (\w+) done in", log_file.read_text(errors="replace")):
+        for job in re.findall(r"job ([\w-]+) done in", log_file.read_text(errors="replace")):
             recorded[job] = recorded.get(job, 0) + 1
     health_up = [(c, s) for c, s, was_up in health if was_up]
     health_s = [s for _, s in health_up]
@@ -269,6 +280,10 @@ def measure(stack: Stack, workers: int, clients: int, photos: int, seed: int) ->
         "workers": workers, "accepted": len(accepted), "refused": {str(k): v for k, v in sorted(refused.items()) if v},
         "done": sum(s["status"] == "done" for s in final.values()),
         "failed": sum(s["status"] == "failed" for s in final.values()),
+        # Which uploads failed in the worker: only the bad files may (a photo failing is a defect).
+        "failed_uploads": dict(sorted(Counter(f"{kind(accepted[j])}: {s.get('error')}" for j, s in final.items()
+                                              if s["status"] == "failed").items())),
+        "no_answer": no_answer,
         "cancelled": len(cancelled), "lost": len(pending) + sum(s["status"].startswith("http") for s in final.values()),
         "doubled": sum(n > 1 for n in recorded.values()),
         "done_not_recorded": sum(s["status"] == "done" and j not in recorded for j, s in final.items()),

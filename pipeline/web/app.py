@@ -5,13 +5,17 @@ one place; the jobs themselves are pipeline/web/service.py's, run by workers
 same file and options.
 
 Refusals come before work and cost no decoding: a full queue (503 + Retry-After) before the
-body is read; a body over the limit (413) while it arrives; a format we do not decode (415)
-or too many pixels (413) from the header; a cross-origin form post (403) from its Origin.
+body is parsed; a body over the limit (413) from its declared length or while it arrives; a
+format we do not decode (415) or too many pixels (413) from the header; a cross-origin form
+post (403) from its Origin. An answer decided before the body has arrived waits for it (read
+and dropped, see `drain`), so that a client still sending gets the answer.
 """
 
 from __future__ import annotations
 
+import asyncio
 import errno
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path, PurePath
@@ -34,6 +38,7 @@ STATIC = Path(__file__).parent / "static"
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' blob: data:; "
        "connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
 MULTIPART_SLACK = 64 * 1024  # the form's own bytes around the file
+LINGER_S = 30.0  # how long an early refusal reads on, at most (nginx's lingering_time)
 UPLOAD_FORM = {"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
     "type": "object", "required": ["file"], "properties": {
         "file": {"type": "string", "format": "binary", "description": "the photo"},
@@ -69,6 +74,23 @@ class TooLarge(Exception):
     pass
 
 
+async def drain(receive: Receive, seconds: float = LINGER_S) -> None:
+    """Read the request's body to its end (for `seconds` at most), keeping none of it.
+
+    An answer decided from the headers (queue full, declared too large) must not be sent
+    while the client is still sending: uvicorn closes the connection after it, the kernel
+    answers the unread bytes with a reset, and the client (a browser, urllib) gets a broken
+    pipe instead of the answer. nginx lingers the same way (lingering_close)."""
+    deadline = time.monotonic() + seconds
+    while (left := deadline - time.monotonic()) > 0:
+        try:
+            message = await asyncio.wait_for(receive(), left)
+        except TimeoutError:
+            return
+        if message["type"] != "http.request" or not message.get("more_body", False):
+            return
+
+
 class UploadLimit:
     """413 naming the size and the limit: at once for a declared Content-Length over it, and
     for a body (chunked, or lying about its length) as soon as it passes it. The app then
@@ -85,6 +107,7 @@ class UploadLimit:
             return await self.app(scope, receive, send)
         length = dict(scope["headers"]).get(b"content-length")
         if length and length.isdigit() and int(length) > self.limit + MULTIPART_SLACK:
+            await drain(receive)
             return await self.answer(f"{int(length) / 1e6:.1f} MB")(scope, receive, send)
         seen, over = 0, False
 
@@ -185,7 +208,8 @@ def create_app(service: Service, limits: Limits, models: list[ModelOffer], defau
 
     @app.post("/api/jobs", status_code=202, summary="Upload a photo to upscale", openapi_extra=UPLOAD_FORM)
     async def submit(request: Request):
-        if service.queue_full():  # before a byte of the body is read
+        if service.queue_full():  # before the body is parsed: it is read and dropped
+            await drain(request.receive)
             return refused(service.full())
         try:
             form = await request.form(max_files=1, max_fields=10)
