@@ -1,6 +1,7 @@
 """Ship the model a preset run made: models/release/<name>.keras and its model card.
 
     python -m pipeline.ship clean [--title "..."]
+    python -m pipeline.ship clean --rewrite-card     # the card anew from clean.json
 
 Run it in the workspace right after `python -m pipeline.preset <name>` (or `dvc exp apply`
 of that experiment). It copies models/model.keras to models/release/<name>.keras (refusing a
@@ -23,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from pipeline.cli import tool_parser
+from pipeline.cli import default_processes, tool_parser
 from pipeline.machine import cpu_model
 from pipeline.outputs import atomic_path, write_json, write_text
 from pipeline.tables import read_table
@@ -118,9 +119,10 @@ Val chose the best epoch ({t['best_epoch']} of {t['epochs']}); test was never us
 
 ## Speed
 
-{card['speed_mp_s']} output megapixels per second on a {card['speed_cpu']} (2 cores), the model
-alone in 1024-pixel tiles on a 1024 x 768 input; `python -m pipeline.upscale` delivers about 0.8
-of the model's own speed (`python -m benchmarks.upscale_bench`).
+{card['speed_mp_s']} output megapixels per second on {card['speed_cpu']} \
+({card.get('speed_cpus', card['run']['machine']['cpus'])} cores), the model alone in 1024-pixel tiles on a 1024 x 768
+input. What `python -m pipeline.upscale` delivers of it, from files to files, is measured by
+`python -m benchmarks.upscale_bench` (docs/results.md).
 
 ## How it was made
 
@@ -129,7 +131,7 @@ of the model's own speed (`python -m benchmarks.upscale_bench`).
 - Code: commit `{card['run']['commit']}`; preset `presets/{card['name']}.yaml`
   (what it changes from params.yaml: below).
 - Training: {t['steps']:,} steps of batch {t['batch_size']} ({t['patch_size']}-pixel LR patches),
-  {card['run']['seconds'] / 3600:.2f} h for the whole pipeline on a {card['run']['machine']['cpu_model']}
+  {card['run']['seconds'] / 3600:.2f} h for the whole pipeline on {card['run']['machine']['cpu_model']}
   ({card['run']['machine']['cpus']} cores), {card['run']['machine']['date']}.
 - Data: {d['photos']} photos stored by the crawl, {d['train']} training, {d['val']} validation,
   {d['test']} test images after the filter. DVC hashes: data/raw `{d['raw_md5']}`,
@@ -151,7 +153,17 @@ def main(argv: list[str] | None = None) -> int:
     parser = tool_parser(__doc__)
     parser.add_argument("name", help="the preset that made the workspace's model")
     parser.add_argument("--title", default=None, help="the card's heading")
+    parser.add_argument("--rewrite-card", action="store_true",
+                        help="only write <name>.md anew from <name>.json (after a change to the card's layout)")
     args = parser.parse_args(argv)
+    if args.rewrite_card:
+        facts = RELEASE / f"{args.name}.json"
+        if not facts.is_file():
+            print(f"ship: {facts}: no such card (ship the model first)", file=sys.stderr)
+            return 2
+        write_text(card_text(json.loads(facts.read_text())), RELEASE / f"{args.name}.md")
+        print(f"ship: {RELEASE / f'{args.name}.md'} written from {facts}")
+        return 0
     missing = [p for p in OUTPUTS if not Path(p).exists()]
     run_file = RELEASE / f"{args.name}.run.json"
     if missing or not run_file.is_file():
@@ -185,7 +197,7 @@ def main(argv: list[str] | None = None) -> int:
         "scores": {s: {"images": v["images"], "bicubic": v["bicubic"]["psnr_y"], "model": v["model"]["psnr_y"],
                        "gain": v["gain_db"]} for s, v in evaluated.items()},
         "by_source": by_source(rows), "per_image": rows,
-        "speed_mp_s": speed(model), "speed_cpu": cpu_model(),
+        "speed_mp_s": speed(model), "speed_cpu": cpu_model(), "speed_cpus": default_processes(),
     }
     keras_file = Path("models/model.keras")
     if keras_file.stat().st_size > MAX_BYTES:

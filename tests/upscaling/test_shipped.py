@@ -3,6 +3,7 @@ and used by a fresh clone with no `dvc repro`."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 
@@ -10,6 +11,7 @@ import pytest
 import yaml
 from PIL import Image
 
+from pipeline.tools.ship import card_text
 from pipeline.upscaling.models import DEFAULT_ORDER, RELEASE, choose, shipped
 from tests.support.images import photo_like
 from tests.support.sandbox import REPO, run, sandbox_env
@@ -44,6 +46,15 @@ def test_each_shipped_model_is_small_has_a_card_and_is_a_dvc_artifact():
     assert choose(None).name == next(n for n in DEFAULT_ORDER if n in names)
 
 
+def test_each_card_says_what_its_facts_say():
+    """The card a person reads is written from the JSON beside it, never by hand
+    (`python -m pipeline.ship NAME --rewrite-card` after a change to its layout)."""
+    for name in shipped():
+        facts = json.loads((RELEASE / f"{name}.json").read_text())
+        assert (RELEASE / f"{name}.md").read_text() == card_text(facts), name
+        assert facts["bytes"] == (RELEASE / f"{name}.keras").stat().st_size, name
+
+
 @pytest.mark.slow
 def test_a_fresh_clone_upscales_with_the_shipped_model_and_no_dvc_repro(tmp_path):
     clone = fresh_clone(tmp_path / "clone")
@@ -53,7 +64,7 @@ def test_a_fresh_clone_upscales_with_the_shipped_model_and_no_dvc_repro(tmp_path
                clone, sandbox_env(tmp_path / "home", PYTHONPATH=str(clone)))
     assert Image.open(tmp_path / "x.png").size == (112, 80)
     default = choose(None).name
-    assert f"upscale: model {default} ({RELEASE / default}.keras, shipped)" in proc.stderr
+    assert f"upscale: model {default} ({clone / 'models' / 'release' / default}.keras, shipped)" in proc.stderr
 
 
 @pytest.mark.slow
