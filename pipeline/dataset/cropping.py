@@ -2,7 +2,7 @@
 
 - whole:  the image itself (cut to a multiple of base.scale); training draws patches anywhere;
 - tiles:  every `side` x `side` crop on a `stride` grid, at most `max_per_image`, evenly spread;
-- center: one crop from the middle;
+- center: one crop from the middle (tiles and center keep an image smaller than `side` whole);
 - seed:   resize the shorter side to `side`, then one seeded random crop (the 2019
           project's 600x600 recipe).
 Validation and test images always stay whole (cut to a multiple of base.scale), so they are
@@ -32,10 +32,10 @@ def tile_origins(h: int, w: int, size: int, stride: int, limit: int) -> list[tup
 
 def crops(img: np.ndarray, p: Crop, rng: np.random.Generator) -> list[np.ndarray]:
     h, w = img.shape[:2]
-    if p.mode == "whole":
+    # A photo narrower than one crop (the filter lets 128 pixels through) is still a photo:
+    # kept whole, as mode `whole` keeps every one, since the patch sampler takes any size.
+    if p.mode == "whole" or (p.mode in ("tiles", "center") and min(h, w) < p.side):
         return [img]
-    if min(h, w) < p.side:
-        raise ValueError(f"{w}x{h} is smaller than crop.side={p.side}")
     if p.mode == "tiles":
         return [img[y:y + p.side, x:x + p.side] for y, x in tile_origins(h, w, p.side, p.stride, p.max_per_image)]
     if p.mode == "center":
@@ -59,5 +59,5 @@ def crop_file(job: tuple[Path, Path], p: Crop, seed: int, scale: int) -> int:
         return 1
     pieces = crops(img, p, rng_for(seed, src.name))
     for k, piece in enumerate(pieces):
-        save_png(np.ascontiguousarray(piece), dst_dir / f"{src.stem}_{k:03d}.png")
+        save_png(np.ascontiguousarray(modcrop(piece, scale)), dst_dir / f"{src.stem}_{k:03d}.png")
     return len(pieces)

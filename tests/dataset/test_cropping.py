@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pipeline.dataset.cropping import crops, tile_origins
+from pipeline.dataset.cropping import crop_file, crops, tile_origins
+from pipeline.imaging.images import load_rgb, save_png
 from pipeline.params import Crop
 from pipeline.randomness import rng_for
 from tests.support.images import photo_like
@@ -42,6 +43,14 @@ def test_seed_mode_resizes_the_shorter_side_and_is_seeded():
     assert any(not np.array_equal(a, o) for o in others)
 
 
-def test_too_small_is_an_error_naming_the_param():
-    with pytest.raises(ValueError, match="crop.side=64"):
-        crops(photo_like(40, 80), Crop(mode="center", side=64, stride=64, max_per_image=1), rng_for(0, "x"))
+@pytest.mark.parametrize("mode", ["tiles", "center"])
+def test_a_photo_smaller_than_a_crop_is_kept_whole(mode, tmp_path):
+    """It once stopped the crop stage (a 384x191 wallpaper under crop.side 192)."""
+    img = photo_like(191, 384)
+    assert [c.shape for c in crops(img, Crop(mode=mode, side=192, stride=192, max_per_image=40), rng_for(0, "x"))] \
+        == [img.shape]
+    (tmp_path / "train").mkdir()
+    save_png(img, tmp_path / "wide.png")
+    p = Crop(mode=mode, side=192, stride=192, max_per_image=40)
+    assert crop_file((tmp_path / "wide.png", tmp_path / "train"), p, seed=0, scale=2) == 1
+    assert load_rgb(tmp_path / "train" / "wide_000.png").shape == (190, 384, 3)  # a multiple of the scale
