@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.support.models import tiny_params, write_params
 from tests.support.sandbox import python
 
@@ -17,6 +19,7 @@ def test_two_logical_cpus_train_with_mirrored_strategy(tmp_path, crop_folders, i
     assert (tmp_path / "models" / "savedmodel" / "saved_model.pb").is_file()
 
 
+@pytest.mark.slow  # three train processes: 78 s beside a training run
 def test_the_stage_stopped_midway_resumes_to_the_same_model_file(tmp_path, crop_folders, isolated_env):
     params = write_params(tmp_path / "params.yaml", tiny_params(train={"epochs": 3}))
 
