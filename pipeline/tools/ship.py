@@ -209,6 +209,7 @@ def main(argv: list[str] | None = None) -> int:
         shutil.copyfile(keras_file, tmp)
     card["bytes"] = target.stat().st_size
     write_json(card, RELEASE / f"{args.name}.json")
-    write_text(card_text(card), RELEASE / f"{args.name}.md")
+    # From the file, as --rewrite-card reads it (its keys sorted): the two never differ.
+    write_text(card_text(json.loads((RELEASE / f"{args.name}.json").read_text())), RELEASE / f"{args.name}.md")
     print(f"ship: {target} ({card['bytes'] / 1e6:.1f} MB) and its card {RELEASE / f'{args.name}.md'}")
     return 0
