@@ -309,6 +309,9 @@ def main() -> None:
                         choices=["embedded", "scaled1", "scaled2"])
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
+    # A SIGTERM (a stopped benchmark) unwinds like Ctrl-C, so each Stack's `finally` stops its
+    # web, worker and redis processes instead of leaving them orphaned on their ports.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     runs = {}
     for mode in args.modes:
         runs[mode] = run_mode(mode, args.clients, args.photos, args.model, args.seed)
