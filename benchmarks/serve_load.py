@@ -27,7 +27,6 @@ import random
 import re
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -44,14 +43,10 @@ import psutil
 from benchmarks.common import REPO, save
 from pipeline.machine import cpu_model
 from tests.support.images import bomb_png, encoded, photo_like
+from tests.support.services import free_port
 
 SIZES = [(48, 64), (240, 320), (480, 640), (720, 960), (900, 1100)]
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def request(method: str, url: str, body: bytes | None = None, headers: dict | None = None,

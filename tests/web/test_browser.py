@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -20,6 +19,7 @@ from PIL import Image
 from pipeline.tools.upscale import main as upscale_main
 from tests.support.images import encoded, photo_like
 from tests.support.sandbox import REPO, call
+from tests.support.services import free_port
 
 CHROMIUM = "/usr/bin/chromium"
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(not shutil.which(CHROMIUM), reason=f"{CHROMIUM} is not installed "
@@ -27,11 +27,6 @@ pytestmark = [pytest.mark.slow, pytest.mark.skipif(not shutil.which(CHROMIUM), r
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run"]
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Server:
