@@ -159,9 +159,10 @@ def main() -> None:
             "train_minutes_mean": round(statistics.mean(r["train_minutes"] for r in runs.values()), 2),
             "runs": runs,
         }
-    save(args.name, {"budget_minutes": None if args.steps else args.minutes, "budget_steps": args.steps,
-                     "seeds": args.seeds, "cpu": cpu_model(), "data": str(args.data),
-                     "set": args.set, "variants": results})
+        # Saved after every variant: a run stopped to free the machine keeps what it finished.
+        save(args.name, {"budget_minutes": None if args.steps else args.minutes, "budget_steps": args.steps,
+                         "seeds": args.seeds, "cpu": cpu_model(), "data": str(args.data), "set": args.set,
+                         "planned": list(plans), "variants": results})
 
 
 if __name__ == "__main__":
