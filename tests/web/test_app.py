@@ -338,6 +338,8 @@ def upload_with(client, headers):
     return client.post("/api/jobs", files={"file": ("p.png", png(12, 12), "image/png")}, headers=headers)
 
 
+# The worker thread's crash is the point of the test: pytest would report it as a warning.
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")
 def test_a_dead_worker_shows_in_healthz_and_is_replaced_with_its_job_run(tmp_path, model, monkeypatch):
     server = server_for(tmp_path, model)
     with TestClient(server.app) as client:
