@@ -2,6 +2,7 @@
 
     python -m benchmarks.upscale_bench [--sizes 0.3 1 6 25] [--batch-photos 40] [--repeats 2]
                                         [--models clean photo models/model.keras] [--formats png jpeg webp]
+                                        [--name upscale]
 
 - each model's own speed: a compiled function on a fixed 256x256 and 512x512 LR input,
   output megapixels per second (median of repeated calls, after warm-up), the faster of
@@ -138,6 +139,7 @@ def main() -> None:
     parser.add_argument("--formats", nargs="+", default=["png"], choices=["png", "jpeg", "webp"],
                         help="output formats; all but png for the first model only")
     parser.add_argument("--repeats", type=int, default=2, help="runs of each input, in turn")
+    parser.add_argument("--name", default="upscale", help="writes benchmarks/results/<name>.json")
     args = parser.parse_args()
     runs, speeds, diffs = [], {}, {}
     with tempfile.TemporaryDirectory() as tmp:
@@ -166,7 +168,7 @@ def main() -> None:
     medians = {m: {f: {i: round(statistics.median(v), 3) for i, v in by_input.items()} for f, by_input in fmts.items()}
                for m, fmts in table.items()}
     png = [ratio for fmts in medians.values() for label, ratio in fmts["png"].items() if "--tile" not in label]
-    save("upscale", {"cpu": cpu_model(), "runs": runs, "model_alone_mp_per_s": speeds, "median_ratio": medians,
+    save(args.name, {"cpu": cpu_model(), "runs": runs, "model_alone_mp_per_s": speeds, "median_ratio": medians,
                      "lowest_png_ratio_to_model": round(min(png), 3), "tiled_vs_whole_max_levels": diffs})
 
 
