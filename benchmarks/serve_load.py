@@ -48,7 +48,6 @@ from tests.support.services import free_port
 SIZES = [(48, 64), (240, 320), (480, 640), (720, 960), (900, 1100)]
 
 
-
 def request(method: str, url: str, body: bytes | None = None, headers: dict | None = None,
             timeout: float = 30) -> tuple[int, bytes, float]:
     started = time.perf_counter()

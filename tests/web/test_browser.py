@@ -28,7 +28,6 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-net
         "--disable-component-update", "--disable-sync", "--no-first-run"]
 
 
-
 class Server:
     """`python -m pipeline.serve` on a free loopback port with its state in a temp folder;
     `stop()` kills it as a crash would, `start()` brings it back on the same port and state."""
