@@ -21,9 +21,17 @@ from PIL import Image, ImageCms, PngImagePlugin
 PROFILE_LIMIT = {"png": PngImagePlugin.MAX_TEXT_CHUNK, "jpeg": 255 * 65519, "webp": 2**31}
 
 
+# Little CMS stamps a built profile with the second it was built (header bytes 24-35), so two
+# runs would write different results; every sRGB profile we write carries this date instead.
+SRGB_DATE = bytes.fromhex("07d0 0001 0001 0000 0000 0000")  # 2000-01-01 00:00:00
+
+
 @functools.cache
 def srgb() -> bytes:
-    return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    icc = bytearray(ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes())
+    icc[24:36] = SRGB_DATE
+    icc[84:100] = bytes(16)  # a profile ID (MD5) would cover the date; all zeros means "not computed"
+    return bytes(icc)
 
 
 def profile_space(icc: bytes) -> str | None:

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from pipeline.imaging import colour
 from pipeline.imaging.images import BadImage, decode, list_images, load_rgb, save_png
 from tests.support.images import photo_like
 
@@ -103,3 +104,11 @@ def test_bad_image_reasons_are_codes(tmp_path):
         with pytest.raises(BadImage) as e:
             decode(tmp_path / name)
         assert e.value.reason == reason, name
+
+
+def test_the_srgb_profile_we_write_is_the_same_in_every_run():
+    icc = colour.srgb()
+    assert icc[24:36] == colour.SRGB_DATE  # not the second Little CMS built it
+    assert colour.profile_space(icc) == "RGB"
+    img = Image.fromarray(photo_like(8, 8))
+    assert np.array_equal(np.asarray(colour.convert_to_srgb(img, icc)), np.asarray(img))  # sRGB -> sRGB is identity

@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageCms, ImageOps
 
+from pipeline.imaging import colour
 from pipeline.imaging.metadata import exif_summary, has_thumbnail
 from pipeline.tools.upscale import main
 from tests.support.images import camera_jpeg, photo_like, write_photo_modes
@@ -155,7 +156,7 @@ def test_colour_profiles_are_kept_converted_or_dropped_and_every_output_reads_ba
             img.load()  # Pillow reads back every file the tool wrote
             assert img.size == (80, 60), path
     info = {p.stem: Image.open(p).info for p in (tmp_path / "png").iterdir()}
-    assert info["huge"]["icc_profile"] == srgb
+    assert info["huge"]["icc_profile"] == colour.srgb()  # converted: the fixed-date sRGB profile
     assert info["rgb"]["icc_profile"] == srgb
     assert "icc_profile" not in info["garbage"]
     assert "icc_profile" not in info["press"]  # never a CMYK profile on RGB pixels
