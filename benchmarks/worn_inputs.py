@@ -32,6 +32,7 @@ CONDITIONS: dict[str, dict[str, object]] = {
     "lanczos": {"kernels": ["lanczos"]},
     "cubic, no antialiasing (OpenCV)": {"kernels": ["cubic_sharp"]},
     "nearest": {"kernels": ["nearest"]},
+    "nearest, OpenCV's phase": {"kernels": ["nearest_opencv"]},
     "JPEG 90": {"jpeg_quality": [90, 90]},
     "JPEG 70": {"jpeg_quality": [70, 70]},
     "JPEG 50": {"jpeg_quality": [50, 50]},

@@ -23,6 +23,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 PARAMS_FILE = Path("params.yaml")
+INIT_FOLDER = "models/init"  # the models a run may start from: a dep of the train stage
 
 
 class ParamsError(ValueError):
@@ -115,7 +116,7 @@ class Crop(Section):
     max_per_image: Annotated[int, bounded(1, 100_000)]
 
 
-Kernel = Literal["matlab", "pillow", "bilinear", "box", "lanczos", "nearest", "cubic_sharp"]
+Kernel = Literal["matlab", "pillow", "bilinear", "box", "lanczos", "nearest", "nearest_opencv", "cubic_sharp"]
 Share = Annotated[float, bounded(0, 1)]
 
 
@@ -179,6 +180,16 @@ class Train(Section):
     epochs: Annotated[int, bounded(1, BIG)]
     steps_per_epoch: Annotated[int, bounded(1, 10_000_000)]
     mixed_precision: Literal["auto", "on", "off"]
+    # A model in models/init/ whose weights the run starts from (fine-tuning) instead of
+    # random ones; null: from scratch. The train stage depends on that folder (dvc.yaml).
+    init: str | None
+
+    @model_validator(mode="after")
+    def _init_in_folder(self) -> Train:
+        if self.init is not None and not re.fullmatch(rf"{INIT_FOLDER}/[\w.-]+\.keras", self.init):
+            raise ValueError(f"train.init={self.init!r} is not a .keras file directly in {INIT_FOLDER}/ "
+                             f"(or null, to train from scratch)")
+        return self
 
     @model_validator(mode="after")
     def _phases_fit(self) -> Train:

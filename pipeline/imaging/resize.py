@@ -86,11 +86,15 @@ def modcrop(img: np.ndarray, scale: int) -> np.ndarray:
 
 # The ways photos get small in the wild, for training on worn inputs: Pillow's filters (all
 # antialiased when shrinking but nearest), and a cubic without antialiasing, as OpenCV's
-# resize does, whose aliasing a model trained on antialiased inputs would sharpen.
+# resize does, whose aliasing a model trained on antialiased inputs would sharpen. Nearest
+# comes in both phases programs use: Pillow's (and MATLAB's) keeps the pixel nearest each
+# block's centre, the lower-right one of a 2x2 block; OpenCV's INTER_NEAREST (and slicing,
+# a[::2, ::2]) keeps the upper-left one. Each sits half an HR pixel off the centre the
+# other kernels share, on opposite sides.
 PILLOW_KERNELS = {"pillow": Image.Resampling.BICUBIC, "bilinear": Image.Resampling.BILINEAR,
                   "box": Image.Resampling.BOX, "lanczos": Image.Resampling.LANCZOS,
                   "nearest": Image.Resampling.NEAREST}
-Kernel = Literal["matlab", "pillow", "bilinear", "box", "lanczos", "nearest", "cubic_sharp"]
+Kernel = Literal["matlab", "pillow", "bilinear", "box", "lanczos", "nearest", "nearest_opencv", "cubic_sharp"]
 
 
 def downscale(hr: np.ndarray, scale: int, method: Kernel) -> np.ndarray:
@@ -103,6 +107,8 @@ def downscale(hr: np.ndarray, scale: int, method: Kernel) -> np.ndarray:
         return imresize(hr, 1 / scale, out_hw)
     if method == "cubic_sharp":
         return imresize(hr, 1 / scale, out_hw, antialias=False, a=-0.75)
+    if method == "nearest_opencv":
+        return np.ascontiguousarray(hr[::scale, ::scale])
     return pillow_resize(hr, out_hw, PILLOW_KERNELS[method])
 
 

@@ -7,6 +7,9 @@ Writes models/model.keras (the best epoch by validation Y-PSNR; loads with plain
 dvclive logs under metrics/train (loss, val PSNR and learning rate per epoch), and the
 same curves as PNG in plots/train.
 
+With `train.init` (a model in models/init/) the run fine-tunes that model's weights
+instead of starting from random ones; the architecture params must match it.
+
 Interrupted runs resume: every epoch ends with a checkpoint in --checkpoint (default
 checkpoints/train, git- and DVC-ignored: it is working state, not a result, so a pulled
 repository has nothing to reproduce). A re-run with the same params, data and code
@@ -30,6 +33,7 @@ from pipeline.training.devices import configure_tensorflow, cpu_devices_from_env
 from pipeline.training.loop import Diverged, train
 from pipeline.training.patches import load_pairs
 from pipeline.training.saving import export
+from pipeline.training.warm_start import InitMismatch, initial_weights
 
 log = logging.getLogger(__name__)
 
@@ -54,10 +58,15 @@ def main() -> None:
     val = load_pairs(args.lr / "val", args.hr / "val", p.base.scale)
     log.info("training on %d images (%.2f MP), validating on %d whole images", len(hr),
              sum(x.shape[0] * x.shape[1] for x in hr) / 1e6, len(val[0]))
+    try:
+        init = initial_weights(Path(p.train.init), p.model, p.base.scale) if p.train.init else None
+    except InitMismatch as e:
+        raise SystemExit(f"train: {e}") from None
     with worker_outputs([args.models, args.logs, args.charts, args.checkpoint]) as (models, logs, plots, resume):
-        checkpoint = Checkpoint(resume, fingerprint(p.base, p.model, p.train, [lr, hr, *val]))
+        # The starting weights are part of what a checkpoint must match, as the data is.
+        checkpoint = Checkpoint(resume, fingerprint(p.base, p.model, p.train, [lr, hr, *val, init or []]))
         try:
-            model, state = train(lr, hr, val, p.base, p.model, p.train, checkpoint, logs, args.stop_after)
+            model, state = train(lr, hr, val, p.base, p.model, p.train, checkpoint, logs, args.stop_after, init)
         except Diverged as e:
             raise SystemExit(f"train: {e}") from None
         if state["epoch"] < p.train.epochs:

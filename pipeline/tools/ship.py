@@ -14,6 +14,7 @@ speed here. Nothing in the card is typed by hand.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 import statistics
@@ -88,6 +89,13 @@ def table(rows: list[dict], columns: list[str]) -> str:
     return "\n".join(lines)
 
 
+def started_from(init: dict | None) -> str:
+    if not init:
+        return ""
+    return (f"\n  Fine-tuned: the run started from the weights of `{init['path']}` (sha256 `{init['sha256']}`;"
+            f"\n  models/init/README.md says which model that is), not from random ones.")
+
+
 def card_text(card: dict) -> str:
     t, d = card["training"], card["data"]
     summary = "\n".join(f"| {s} | {v['images']} | {v['bicubic']:.2f} | {v['model']:.2f} | {v['gain']:+.2f} |"
@@ -132,7 +140,7 @@ input. What `python -m pipeline.upscale` delivers of it, from files to files, is
   (what it changes from params.yaml: below).
 - Training: {t['steps']:,} steps of batch {t['batch_size']} ({t['patch_size']}-pixel LR patches),
   {card['run']['seconds'] / 3600:.2f} h for the whole pipeline on {card['run']['machine']['cpu_model']}
-  ({card['run']['machine']['cpus']} cores), {card['run']['machine']['date']}.
+  ({card['run']['machine']['cpus']} cores), {card['run']['machine']['date']}.{started_from(t.get('init'))}
 - Data: {d['photos']} photos stored by the crawl, {d['train']} training, {d['val']} validation,
   {d['test']} test images after the filter. DVC hashes: data/raw `{d['raw_md5']}`,
   data/hr `{d['hr_md5']}`, data/lr `{d['lr_md5']}`.
@@ -190,7 +198,9 @@ def main(argv: list[str] | None = None) -> int:
         "description": preset.get("description", "").strip(), "weights": model.count_params(),
         "preset": values, "run": json.loads(run_file.read_text()),
         "training": {"steps": t["epochs"] * t["steps_per_epoch"], "epochs": t["epochs"], "batch_size": t["batch_size"],
-                     "patch_size": t["patch_size"], "best_epoch": trained.get("best/epoch")},
+                     "patch_size": t["patch_size"], "best_epoch": trained.get("best/epoch"),
+                     "init": t.get("init") and {"path": t["init"],
+                                                "sha256": hashlib.sha256(Path(t["init"]).read_bytes()).hexdigest()}},
         "data": {"photos": len(manifest), "sources": sources, "raw_md5": outs["data/raw"], "hr_md5": outs["data/hr"],
                  "lr_md5": outs["data/lr"], **{s: sum(r["split"] == s for r in rows) for s in ("val", "test")},
                  "train": evaluated.get("train", {}).get("images", 0)},

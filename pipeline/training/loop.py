@@ -120,9 +120,10 @@ def fit_epochs(model: keras.Model, step, batches, first: int, last: int, t: Trai
 
 def train(lr: list[np.ndarray], hr: list[np.ndarray], val: tuple[list[np.ndarray], list[np.ndarray]], base: Base,
           m: Model, t: Train, checkpoint: Checkpoint, log_dir: Path | None = None,
-          stop_after: int | None = None) -> tuple[keras.Model, dict]:
+          stop_after: int | None = None, init: list[np.ndarray] | None = None) -> tuple[keras.Model, dict]:
     """Fit a model, resuming from `checkpoint` when it matches; returns the best epoch's
-    model and the run's state (epoch, history, best).
+    model and the run's state (epoch, history, best). A new run starts from the weights
+    `init` (fine-tuning) when given, else from random ones.
 
     `stop_after` ends the run after that many epochs of this call, as an interruption
     would (used to test resuming)."""
@@ -141,6 +142,9 @@ def train(lr: list[np.ndarray], hr: list[np.ndarray], val: tuple[list[np.ndarray
             # Seeded here, not at import: the initial weights depend on the seed alone.
             keras.utils.set_random_seed(base.seed)
             model = build_model(m, base.scale)
+            if init is not None:  # before the optimizer builds: its weight average starts from these
+                model.set_weights(init)
+                log.info("starting from the weights of %s", t.init)
             optimizer = recipe.make_optimizer(t)
             if keras.mixed_precision.global_policy().name == "mixed_float16":
                 optimizer = keras.optimizers.LossScaleOptimizer(optimizer)

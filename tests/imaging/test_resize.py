@@ -63,3 +63,9 @@ def test_sizes_for_every_scale(scale):
         assert interpolate(lr, scale, method).shape == hr.shape
     with pytest.raises(ValueError, match="not a multiple of scale"):
         downscale(photo_like(7, 9), 2, "matlab")
+
+
+def test_the_two_nearest_kernels_keep_opposite_corners_of_each_block():
+    hr = np.arange(4 * 6 * 3, dtype=np.uint8).reshape(4, 6, 3)
+    assert np.array_equal(downscale(hr, 2, "nearest"), hr[1::2, 1::2])  # Pillow's: lower-right
+    assert np.array_equal(downscale(hr, 2, "nearest_opencv"), hr[::2, ::2])  # OpenCV's: upper-left

@@ -24,12 +24,12 @@ def small_params(**recipe):
     return p.base, tiny_model_params(), t
 
 
-def fit(tmp_path, photo_crops, stop_after=None, **recipe):
+def fit(tmp_path, photo_crops, stop_after=None, init=None, **recipe):
     lr, hr = photo_crops
     base, m, t = small_params(**recipe)
     val = (list(lr[::8]), list(hr[::8]))
-    ckpt = Checkpoint(tmp_path / "checkpoint", fingerprint(base, m, t, [lr, hr]))
-    return train(lr, hr, val, base, m, t, ckpt, tmp_path / "live", stop_after)
+    ckpt = Checkpoint(tmp_path / "checkpoint", fingerprint(base, m, t, [lr, hr, init or []]))
+    return train(lr, hr, val, base, m, t, ckpt, tmp_path / "live", stop_after, init)
 
 
 @pytest.mark.parametrize("loss", ["mae", "mse", "charbonnier"])
@@ -150,3 +150,28 @@ def test_the_watch_compares_windows_with_the_lowest_and_refuses_non_finite():
         watch.add(0.25)
     with pytest.raises(Diverged, match="step 1 .*the loss is nan"):
         DivergenceWatch(t, 0).add(float("nan"))
+
+
+def test_a_fine_tuning_run_starts_from_the_given_weights_and_checks_they_fit(tmp_path, photo_crops, tf_ready):
+    from pipeline.training.saving import save_model
+    from pipeline.training.warm_start import InitMismatch, initial_weights
+
+    trained, _ = fit(tmp_path / "first", photo_crops)
+    save_model(trained, tmp_path / "first.keras")
+    base, m, _ = small_params()
+    init = initial_weights(tmp_path / "first.keras", m, base.scale)
+    # At a learning rate of 0 nothing moves: what comes out is what the run started from.
+    tuned, _ = fit(tmp_path / "tuned", photo_crops, init=init, lr=0.0)
+    scratch, _ = fit(tmp_path / "scratch", photo_crops, lr=0.0)
+    assert all(np.array_equal(a, b) for a, b in zip(tuned.get_weights(), trained.get_weights(), strict=True))
+    assert not all(np.array_equal(a, b) for a, b in zip(scratch.get_weights(), trained.get_weights(), strict=True))
+    # A checkpoint of a run from scratch is not resumed by one that starts elsewhere.
+    fit(tmp_path / "mixed", photo_crops, stop_after=1)
+    _, state = fit(tmp_path / "mixed", photo_crops, init=init)
+    assert [h["epoch"] for h in state["history"]] == [1, 2, 3]
+    with pytest.raises(InitMismatch, match=r"first.keras \([\d,]+ weights .* model.blocks=1, model.filters=16"):
+        initial_weights(tmp_path / "first.keras", m.model_copy(update={"filters": 16}), base.scale)
+    with pytest.raises(InitMismatch, match="first.keras upscales 2x, base.scale is 3"):
+        initial_weights(tmp_path / "first.keras", m, 3)
+    with pytest.raises(InitMismatch, match=r"train.init: .*gone.keras: no such model"):
+        initial_weights(tmp_path / "gone.keras", m, base.scale)
