@@ -9,7 +9,7 @@ on its own training distribution but whether it ever does harm. For each model a
 condition: mean Y-PSNR of the model and of bicubic from the same LR, the gain, the worst
 image's gain, and how many images the model made worse than bicubic. Run it on images no
 model trained on (the release run's data/hr/val and data/hr/test). Writes
-benchmarks/results/worn_inputs.json.
+benchmarks/results/worn_inputs.json (or `--name`.json).
 """
 
 from __future__ import annotations
@@ -74,6 +74,7 @@ def main() -> None:
     parser.add_argument("--models", nargs="+", default=["clean", "photo"], help="shipped names or .keras paths")
     parser.add_argument("--only", nargs="*", default=list(CONDITIONS), choices=list(CONDITIONS))
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--name", default="worn_inputs", help="results file: benchmarks/results/<name>.json")
     args = parser.parse_args()
     from pipeline.training.devices import configure_tensorflow
     from pipeline.upscaling.inference import load_model
@@ -87,8 +88,9 @@ def main() -> None:
         worn = condition(CONDITIONS[name])
         results[name] = {spec: scores(engine, args.folders, worn, args.seed) for spec, engine in engines.items()}
         print(name, results[name], flush=True)
-    save("worn_inputs", {"cpu": cpu_model(), "folders": [str(f) for f in args.folders], "seed": args.seed,
-                         "conditions": {n: CONDITIONS[n] for n in args.only}, "results": results})
+        # After every condition: a run stopped midway keeps what it measured.
+        save(args.name, {"cpu": cpu_model(), "folders": [str(f) for f in args.folders], "seed": args.seed,
+                         "conditions": {n: CONDITIONS[n] for n in results}, "results": results})
 
 
 if __name__ == "__main__":

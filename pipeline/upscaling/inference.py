@@ -39,8 +39,15 @@ def to_uint8(x: np.ndarray) -> np.ndarray:
     return np.clip(np.round(np.asarray(x, dtype=np.float32) * 255.0), 0, 255).astype(np.uint8)
 
 
+def quantise(y):
+    """`to_uint8` as TensorFlow operations, inside a compiled model (both round half to even)."""
+    import tensorflow as tf
+
+    return tf.cast(tf.clip_by_value(tf.round(y * 255.0), 0.0, 255.0), tf.uint8)
+
+
 def run_model(run: Callable[[np.ndarray], object], x: np.ndarray, self_ensemble: bool = False) -> np.ndarray:
-    """`run` (the model on a float batch) as float32, averaged over the 8 flips/rotations
+    """`run` (the model on a batch, float or 8-bit) as float32, averaged over the 8 flips/rotations
     with `self_ensemble` (Lim et al. 2017): each transform undone after the model."""
     if not self_ensemble:
         return np.asarray(run(x), dtype=np.float32)

@@ -117,10 +117,16 @@ class PngStream:
             raise ValueError(f"more rows than the {self.height} the PNG was declared with")
         self.rows_given += len(rows)
         self.waiting.append(rows.reshape(len(rows), self.stride))
+        if self.rows_given == self.height:
+            # The last rows: the final piece goes to the threads now, not at close(), so a
+            # caller that starts the next image before closing this one overlaps the two.
+            self._submit_rest()
+            self._drain(wait=False)
+            return
         count = sum(map(len, self.waiting))
         if count > self.rows_per_piece:
             # Cut whole pieces, always keeping a row back: the piece that ends the image
-            # is only known at close(), and it must finish the deflate stream.
+            # finishes the deflate stream, and only the last rows tell which one that is.
             whole = (count - 1) // self.rows_per_piece * self.rows_per_piece
             rows = np.concatenate(self.waiting)
             for start in range(0, whole, self.rows_per_piece):
@@ -132,7 +138,6 @@ class PngStream:
         try:
             if self.rows_given != self.height:
                 raise ValueError(f"the PNG was declared with {self.height} rows but given {self.rows_given}")
-            self._submit(np.concatenate(self.waiting), last=True)
             self._drain(wait=True)
         except BaseException:
             self._abandon()
@@ -146,6 +151,14 @@ class PngStream:
         for piece in self.pieces:
             piece.cancel()
         self.pool.shutdown(wait=True)
+
+    def _submit_rest(self) -> None:
+        """Every row still waiting, in whole pieces and the one that ends the stream."""
+        rows = np.concatenate(self.waiting)
+        self.waiting = []
+        starts = range(0, len(rows), self.rows_per_piece)
+        for start in starts:
+            self._submit(rows[start:start + self.rows_per_piece], last=start == starts[-1])
 
     def _submit(self, rows: np.ndarray, last: bool) -> None:
         self.pieces.append(self.pool.submit(encode_piece, self.context, rows, self.level, last))

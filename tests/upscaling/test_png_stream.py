@@ -118,3 +118,18 @@ def test_an_error_midway_leaves_the_stream_unfinished():
         stopped_midway()
     assert b"IDAT" in f.getvalue()
     assert b"IEND" not in f.getvalue()
+
+
+def test_the_last_rows_hand_all_the_compression_to_the_threads_before_close():
+    img = photo_like(700, 400)  # several pieces
+    f = io.BytesIO()
+    png = PngStream(f, 400, 700, 3)
+    png.write(img[:300])
+    png.write(img[300:])
+    # A batch starts the next photo before it closes this one: nothing may be left for close().
+    assert not png.waiting
+    for piece in list(png.pieces):
+        piece.result()
+    png.close()
+    assert f.getvalue() == encode(img, [700])
+    assert np.array_equal(np.asarray(Image.open(io.BytesIO(f.getvalue()))), img)

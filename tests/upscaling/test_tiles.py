@@ -76,3 +76,11 @@ def test_progress_counts_tiles_and_can_stop_the_work():
 
     with pytest.raises(KeyboardInterrupt):
         engine.super_resolve(photo_like(40, 40), cancel)
+
+
+@pytest.mark.parametrize("self_ensemble", [False, True])
+def test_rounding_inside_the_graph_gives_the_bytes_of_rounding_in_numpy(self_ensemble):
+    m = with_random_weights(build_model(TINY, 2))
+    img = photo_like(45, 61)
+    whole = predict(m, img[None], self_ensemble)[0]  # float out of the model, to_uint8 in numpy
+    assert np.array_equal(TileEngine(m, tile=0, self_ensemble=self_ensemble).super_resolve(img), whole)
