@@ -56,7 +56,7 @@ def python(*args: str, cwd: Path = REPO, env: dict[str, str] | None = None, chec
 
 
 # What a copy of the project needs to run its pipeline (and CI script) elsewhere.
-PROJECT_FILES = ["pipeline", "scraper", "scripts", "dvc.yaml", ".dvcignore", ".gitignore"]
+PROJECT_FILES = ["pipeline", "scraper", "scripts", "models/init", "dvc.yaml", ".dvcignore", ".gitignore"]
 
 
 def stages_run(output: str) -> list[str]:
