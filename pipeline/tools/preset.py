@@ -51,11 +51,12 @@ def load_preset(name: str, need_folders: bool = True) -> tuple[Path, dict, dict[
         params = with_overrides(load_params(PARAMS_FILE), values)
     except ParamsError as e:
         raise ParamsError(f"{path}: {str(e).removeprefix('override: ')}") from None
-    problems = check_folders(params.scrape.folders) if need_folders else []
-    if need_folders and params.train.init and not Path(params.train.init).is_file():
-        problems.append(f"train.init={params.train.init!r}: no such model (models/init/README.md)")
-    if problems:
-        raise ParamsError(f"{path}: {'; '.join(problems)} (see the preset's `needs:`)")
+    if need_folders:
+        problems = check_folders(params.scrape.folders)
+        if params.train.init and not Path(params.train.init).is_file():
+            problems.append(f"train.init={params.train.init!r}: no such model (models/init/README.md)")
+        if problems:
+            raise ParamsError(f"{path}: {'; '.join(problems)} (see the preset's `needs:`)")
     return path, preset, values
 
 

@@ -117,21 +117,19 @@ class PngStream:
             raise ValueError(f"more rows than the {self.height} the PNG was declared with")
         self.rows_given += len(rows)
         self.waiting.append(rows.reshape(len(rows), self.stride))
-        if self.rows_given == self.height:
-            # The last rows: the final piece goes to the threads now, not at close(), so a
-            # caller that starts the next image before closing this one overlaps the two.
-            self._submit_rest()
-            self._drain(wait=False)
-            return
+        complete = self.rows_given == self.height
         count = sum(map(len, self.waiting))
-        if count > self.rows_per_piece:
-            # Cut whole pieces, always keeping a row back: the piece that ends the image
-            # finishes the deflate stream, and only the last rows tell which one that is.
-            whole = (count - 1) // self.rows_per_piece * self.rows_per_piece
+        if complete or count > self.rows_per_piece:
+            # Cut whole pieces, keeping a row back until the last rows are in: the piece that
+            # ends the image finishes the deflate stream. With the last rows everything goes
+            # to the threads now, not at close(), so a caller that starts the next image
+            # before closing this one overlaps the two.
+            cut = count if complete else (count - 1) // self.rows_per_piece * self.rows_per_piece
             rows = np.concatenate(self.waiting)
-            for start in range(0, whole, self.rows_per_piece):
-                self._submit(rows[start:start + self.rows_per_piece], last=False)
-            self.waiting = [rows[whole:]]
+            for start in range(0, cut, self.rows_per_piece):
+                end = min(start + self.rows_per_piece, cut)
+                self._submit(rows[start:end], last=complete and end == cut)
+            self.waiting = [rows[cut:]] if cut < count else []
         self._drain(wait=False)
 
     def close(self) -> None:
@@ -151,14 +149,6 @@ class PngStream:
         for piece in self.pieces:
             piece.cancel()
         self.pool.shutdown(wait=True)
-
-    def _submit_rest(self) -> None:
-        """Every row still waiting, in whole pieces and the one that ends the stream."""
-        rows = np.concatenate(self.waiting)
-        self.waiting = []
-        starts = range(0, len(rows), self.rows_per_piece)
-        for start in starts:
-            self._submit(rows[start:start + self.rows_per_piece], last=start == starts[-1])
 
     def _submit(self, rows: np.ndarray, last: bool) -> None:
         self.pieces.append(self.pool.submit(encode_piece, self.context, rows, self.level, last))

@@ -69,16 +69,17 @@ class TileEngine:
         self.model, self.scale = model, model_scale(model)
         self.tile, self.batch, self.self_ensemble = tile, batch, self_ensemble
         self.overlap = receptive_radius(model) if overlap is None else overlap
-        if self_ensemble:  # the eight outputs are averaged in float, then rounded
-            compiled = tf.function(lambda x: model(tf.cast(x, tf.float32) / 255.0, training=False),
-                                   input_signature=[tf.TensorSpec((None, None, None, 3), tf.uint8)])
-        else:
-            # 8 bits in and out: the scaling and the rounding run inside the graph, on all of
+
+        def forward(x):
+            # 8 bits in and (without self-ensemble, whose eight outputs are averaged in float
+            # first) 8 bits out: the scaling and the rounding run inside the graph, on all of
             # TensorFlow's threads, and a quarter of the bytes come back (in numpy they ran
             # on one thread between model calls, both cores waiting). The same float32
             # operations as to_float and to_uint8, so the same bytes.
-            compiled = tf.function(lambda x: quantise(model(tf.cast(x, tf.float32) / 255.0, training=False)),
-                                   input_signature=[tf.TensorSpec((None, None, None, 3), tf.uint8)])
+            y = model(tf.cast(x, tf.float32) / 255.0, training=False)
+            return y if self_ensemble else quantise(y)
+
+        compiled = tf.function(forward, input_signature=[tf.TensorSpec((None, None, None, 3), tf.uint8)])
         compiled.get_concrete_function()
         self._run = lambda x: compiled(x).numpy()
 
