@@ -116,12 +116,14 @@ class Crop(Section):
     max_per_image: Annotated[int, bounded(1, 100_000)]
 
 
+# The downscalers pipeline/imaging/resize.py implements, named once here for both.
+Method = Literal["matlab", "pillow"]
 Kernel = Literal["matlab", "pillow", "bilinear", "box", "lanczos", "nearest", "nearest_opencv", "cubic_sharp"]
 Share = Annotated[float, bounded(0, 1)]
 
 
 class Downscale(Section):
-    method: Literal["matlab", "pillow"]
+    method: Method
     # Worn photos (Real-ESRGAN's first-order model): per image, a kernel drawn from `kernels`
     # (empty: `method`), then each degradation with its probability, its strength drawn from
     # its [low, high] range: blur before, then noise, JPEG and a second JPEG after.

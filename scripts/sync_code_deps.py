@@ -2,7 +2,7 @@
 
     python scripts/sync_code_deps.py [--check]
 
-Each stage's deps keep their data paths (data/..., models/...) first, in their order, then the
+Each stage's deps keep their data paths (data/..., models/...) first, as written, then the
 project files its module imports (pipeline/code_deps.py), a whole package folder where the
 stage uses every file of it, exact files elsewhere. `--check` changes nothing and exits 1 if
 dvc.yaml differs (tests/stages/test_code_deps.py checks the same, both ways).
@@ -49,10 +49,12 @@ def main() -> int:
     new = text
     for name, stage in stages.items():
         module = re.match(r"python -m ([\w.]+)", stage["cmd"]).group(1)
-        data = [d for d in stage["deps"] if d.split("/")[0] not in CODE]
-        deps = data + code_deps(module)
         block = re.search(rf"(\n  {name}:\n(?:    .*\n|      .*\n)*?    deps:\n)((?:      - .*\n)+)", new)
-        new = new[:block.start(2)] + "".join(f"      - {d}\n" for d in deps) + new[block.end(2):]
+        # Data deps keep their lines as written, comments included; code deps are rewritten.
+        data = [line for line in block.group(2).splitlines(keepends=True)
+                if line.split("- ", 1)[1].split("/")[0].split()[0] not in CODE]
+        code = "".join(f"      - {d}\n" for d in code_deps(module))
+        new = new[:block.start(2)] + "".join(data) + code + new[block.end(2):]
     if "--check" in sys.argv:
         return int(new != text)
     (REPO / "dvc.yaml").write_text(new)

@@ -15,7 +15,7 @@ from typing import Literal
 import numpy as np
 from PIL import Image
 
-Method = Literal["matlab", "pillow"]
+from pipeline.params import Kernel, Method
 
 
 def cubic(x: np.ndarray, a: float = -0.5) -> np.ndarray:
@@ -94,7 +94,6 @@ def modcrop(img: np.ndarray, scale: int) -> np.ndarray:
 PILLOW_KERNELS = {"pillow": Image.Resampling.BICUBIC, "bilinear": Image.Resampling.BILINEAR,
                   "box": Image.Resampling.BOX, "lanczos": Image.Resampling.LANCZOS,
                   "nearest": Image.Resampling.NEAREST}
-Kernel = Literal["matlab", "pillow", "bilinear", "box", "lanczos", "nearest", "nearest_opencv", "cubic_sharp"]
 
 
 def downscale(hr: np.ndarray, scale: int, method: Kernel) -> np.ndarray:

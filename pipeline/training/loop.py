@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import math
+import time
 from pathlib import Path
 
 import keras
@@ -30,6 +31,7 @@ log = logging.getLogger(__name__)
 # the lowest window mean of the phase, or any loss that is not finite, stops the run.
 WATCH_WINDOW = 50
 BLOWUP = 20.0
+LOG_EVERY_S = 60.0  # progress lines in logs, where the bar is off
 
 
 class Diverged(RuntimeError):
@@ -107,12 +109,19 @@ def fit_epochs(model: keras.Model, step, batches, first: int, last: int, t: Trai
     watch = DivergenceWatch(t, first * t.steps_per_epoch)
     for epoch in range(first, last):
         total = 0.0
-        # A live bar in a terminal; in logs (dvc repro, CI) the History callback's line per epoch.
-        for _ in tqdm(range(t.steps_per_epoch), desc=f"epoch {epoch + 1}/{t.epochs}", unit="step", leave=False,
-                      disable=None):
+        # A live bar in a terminal; in logs (dvc repro, CI), where tqdm turns itself off, a
+        # line a minute, and the History callback's line per epoch.
+        bar = tqdm(range(t.steps_per_epoch), desc=f"epoch {epoch + 1}/{t.epochs}", unit="step", leave=False,
+                   disable=None)
+        started = last_line = time.monotonic()
+        for done, _ in enumerate(bar, 1):
             loss = float(step(next(batches)))
             watch.add(loss)
             total += loss
+            if bar.disable and time.monotonic() - last_line >= LOG_EVERY_S:
+                last_line = time.monotonic()
+                log.info("epoch %d/%d: step %d/%d, mean loss %.5f, %.2f steps/s", epoch + 1, t.epochs, done,
+                         t.steps_per_epoch, total / done, done / (last_line - started))
         epoch_end.on_epoch_end(epoch, {"loss": total / t.steps_per_epoch})
         if model.stop_training:
             return

@@ -18,6 +18,9 @@ class InitMismatch(ValueError):
 
 
 def initial_weights(path: Path, m: Model, scale: int) -> list[np.ndarray]:
+    if not path.is_file():  # load_model's advice (run `dvc repro`) would not help here
+        there = sorted(p.name for p in path.parent.glob("*.keras")) if path.parent.is_dir() else []
+        raise InitMismatch(f"train.init: {path}: no such model (in {path.parent}/: {', '.join(there) or 'none'})")
     try:
         source = load_model(path)
     except (FileNotFoundError, ValueError) as e:

@@ -75,7 +75,7 @@ class TileEngine:
             # first) 8 bits out: the scaling and the rounding run inside the graph, on all of
             # TensorFlow's threads, and a quarter of the bytes come back (in numpy they ran
             # on one thread between model calls, both cores waiting). The same float32
-            # operations as to_float and to_uint8, so the same bytes.
+            # operations as to_float and to_uint8 (the model itself may differ by a level: the test).
             y = model(tf.cast(x, tf.float32) / 255.0, training=False)
             return y if self_ensemble else quantise(y)
 

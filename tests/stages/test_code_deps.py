@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -49,3 +51,9 @@ def test_local_sources_follow_late_imports_and_packages():
     assert all((ROOT / p).is_file() for p in found)
     with pytest.raises(ValueError, match="not a module"):
         local_sources("numpy")
+
+
+def test_the_sync_script_would_change_nothing_in_dvc_yaml():
+    # What it writes is what this file checks; and it keeps the data deps' comments.
+    done = subprocess.run([sys.executable, "scripts/sync_code_deps.py", "--check"], cwd=REPO)
+    assert done.returncode == 0, "run `python scripts/sync_code_deps.py` and look at the diff of dvc.yaml"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import keras
@@ -173,5 +174,18 @@ def test_a_fine_tuning_run_starts_from_the_given_weights_and_checks_they_fit(tmp
         initial_weights(tmp_path / "first.keras", m.model_copy(update={"filters": 16}), base.scale)
     with pytest.raises(InitMismatch, match="first.keras upscales 2x, base.scale is 3"):
         initial_weights(tmp_path / "first.keras", m, 3)
-    with pytest.raises(InitMismatch, match=r"train.init: .*gone.keras: no such model"):
+    with pytest.raises(InitMismatch, match=r"train.init: .*gone.keras: no such model \(in .*: first.keras\)$"):
         initial_weights(tmp_path / "gone.keras", m, base.scale)
+
+
+def test_a_run_logged_to_a_file_says_how_far_each_epoch_is(tmp_path, photo_crops, tf_ready, monkeypatch, caplog):
+    import pipeline.training.loop as loop
+
+    # Under pytest stderr is no terminal, as in `dvc repro > log`: the bar is off, the lines on.
+    monkeypatch.setattr(loop, "LOG_EVERY_S", 0.0)
+    with caplog.at_level("INFO", logger="pipeline.training.loop"):
+        fit(tmp_path, photo_crops)
+    lines = [r.getMessage() for r in caplog.records if ": step " in r.getMessage()]
+    want = [f"epoch {e}/3: step {s}/8" for e in (1, 2, 3) for s in range(1, 9)]
+    assert [line.split(",")[0] for line in lines] == want
+    assert all(re.search(r"mean loss \d\.\d{5}, [\d.]+ steps/s$", line) for line in lines)

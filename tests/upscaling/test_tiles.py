@@ -78,9 +78,25 @@ def test_progress_counts_tiles_and_can_stop_the_work():
         engine.super_resolve(photo_like(40, 40), cancel)
 
 
+def test_rounding_inside_the_graph_gives_the_bytes_of_rounding_in_numpy():
+    from pipeline.upscaling.inference import quantise, to_uint8
+
+    rng = np.random.default_rng(0)
+    # Ties at every level (k + 0.5) / 255, values outside [0, 1], and random ones.
+    y = np.concatenate([(np.arange(256) + 0.5) / 255, [-0.3, -0.0, 1.0, 1.7], rng.uniform(-0.1, 1.1, 10_000)])
+    y = y.astype(np.float32)
+    assert np.array_equal(np.asarray(quantise(y)), to_uint8(y))
+
+
 @pytest.mark.parametrize("self_ensemble", [False, True])
-def test_rounding_inside_the_graph_gives_the_bytes_of_rounding_in_numpy(self_ensemble):
+def test_the_compiled_8_bit_path_gives_what_the_model_gives(self_ensemble):
     m = with_random_weights(build_model(TINY, 2))
     img = photo_like(45, 61)
     whole = predict(m, img[None], self_ensemble)[0]  # float out of the model, to_uint8 in numpy
-    assert np.array_equal(TileEngine(m, tile=0, self_ensemble=self_ensemble).super_resolve(img), whole)
+    got = TileEngine(m, tile=0, self_ensemble=self_ensemble).super_resolve(img)
+    # Bytes equal on the AVX2 CPUs; with AVX-512 oneDNN picks other convolution kernels for
+    # the shape-generic compiled function than for predict's, and a float a hair from a
+    # rounding tie lands one level off: never more, and rarely.
+    diff = np.abs(got.astype(np.int16) - whole)
+    assert diff.max() <= 1
+    assert (diff > 0).mean() < 1e-3
