@@ -38,6 +38,7 @@ from PIL import Image
 
 from benchmarks.common import run_child, save
 from pipeline.machine import cpu_model
+from pipeline.upscaling.receptive import receptive_radius
 from pipeline.upscaling.tiles import DEFAULT_TILE, TileEngine
 
 
@@ -90,7 +91,7 @@ class Subject:
         self.model = load_model(self.path)
         self.scale = model_scale(self.model)
         self.compiled = tf.function(lambda x: self.model(x, training=False))
-        self.overlap = TileEngine(self.model).overlap
+        self.overlap = receptive_radius(self.model)  # the overlap TileEngine gives its tiles
 
     def alone(self, sides: tuple[int, ...] = (256, 512), repeats: int = 11) -> dict[str, float]:
         return {f"{side}x{side}": round(model_speed(self.compiled, self.scale, side, repeats), 3) for side in sides}

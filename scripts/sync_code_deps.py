@@ -52,7 +52,7 @@ def main() -> int:
         block = re.search(rf"(\n  {name}:\n(?:    .*\n|      .*\n)*?    deps:\n)((?:      - .*\n)+)", new)
         # Data deps keep their lines as written, comments included; code deps are rewritten.
         data = [line for line in block.group(2).splitlines(keepends=True)
-                if line.split("- ", 1)[1].split("/")[0].split()[0] not in CODE]
+                if line.split("- ", 1)[1].split("#")[0].strip().split("/")[0] not in CODE]
         code = "".join(f"      - {d}\n" for d in code_deps(module))
         new = new[:block.start(2)] + "".join(data) + code + new[block.end(2):]
     if "--check" in sys.argv:

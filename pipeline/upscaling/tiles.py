@@ -75,7 +75,8 @@ class TileEngine:
             # first) 8 bits out: the scaling and the rounding run inside the graph, on all of
             # TensorFlow's threads, and a quarter of the bytes come back (in numpy they ran
             # on one thread between model calls, both cores waiting). The same float32
-            # operations as to_float and to_uint8 (the model itself may differ by a level: the test).
+            # operations as to_float and to_uint8; on AVX-512 this compiled model's floats
+            # can differ from predict's by a hair, one level after rounding (test_tiles.py).
             y = model(tf.cast(x, tf.float32) / 255.0, training=False)
             return y if self_ensemble else quantise(y)
 

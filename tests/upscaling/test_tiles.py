@@ -94,9 +94,9 @@ def test_the_compiled_8_bit_path_gives_what_the_model_gives(self_ensemble):
     img = photo_like(45, 61)
     whole = predict(m, img[None], self_ensemble)[0]  # float out of the model, to_uint8 in numpy
     got = TileEngine(m, tile=0, self_ensemble=self_ensemble).super_resolve(img)
-    # Bytes equal on the AVX2 CPUs; with AVX-512 oneDNN picks other convolution kernels for
-    # the shape-generic compiled function than for predict's, and a float a hair from a
-    # rounding tie lands one level off: never more, and rarely.
+    # Bytes equal on the AVX2-only EPYC; on a Zen 5 with AVX-512, 1 value in 32,940 one level
+    # off (oneDNN's kernels for the shape-generic function, we believe, differ from
+    # predict's, and a float a hair from a rounding tie lands on the other side).
     diff = np.abs(got.astype(np.int16) - whole)
     assert diff.max() <= 1
     assert (diff > 0).mean() < 1e-3
