@@ -4,8 +4,8 @@ Why not Pillow, which writes every other PNG of the project: it encodes a whole 
 once, after the model has finished, on one core. A 24 MP result took 2.7 s at zlib level 1,
 a fifth of its upscale, with both cores waiting on one. Here each band of rows is handed
 over as soon as the model has made it; the rows are cut into pieces of about 1 MiB, and
-each piece is filtered and deflated on a thread (numpy and zlib release the GIL) while the
-model works on the next band. The pieces join into one zlib stream the way pigz does it:
+each piece is filtered and deflated on a thread (numpy and the deflate release the GIL)
+while the model works on the next band. The pieces join into one zlib stream the way pigz does it:
 each is a raw deflate stream primed with the 32 KiB of data before it and ended on a byte
 boundary (a sync flush), the last one finished; the checksums are combined.
 
@@ -13,6 +13,12 @@ Pieces are cut by row count from the image width alone, never by how rows arrive
 bytes are the same for every tile size and thread timing. Every row uses the "Up" filter:
 on 17 photos (bicubic 2x) it compressed 4-5 % worse than Pillow's per-row choice at
 level 1, in half the time on one core.
+
+The deflate is Intel's ISA-L (the `isal` package, zlib's interface), not zlib: on a 2x
+result of the default model (4 MP, Zen 4 EPYC) its level 1 ran at 286 MB/s against zlib
+level 1's 64 MB/s, for files 1.5 % larger. The two cores are the model's, so every second
+of deflate is a second of the model lost: zlib cost 11 % of the model's time, ISA-L 2.5 %.
+Same pixels, same bytes on one machine (the PNG is no stage output: DVC never hashes it).
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import BinaryIO
 
 import numpy as np
+from isal import isal_zlib
 
 SIGNATURE = b"\x89PNG\r\n\x1a\n"
 COLOR_TYPES = {1: 0, 2: 4, 3: 2, 4: 6}  # channels -> gray, gray + alpha, RGB, RGBA
@@ -62,9 +69,9 @@ def encode_piece(context: np.ndarray, rows: np.ndarray, level: int, last: bool) 
     data = filter_up(rows, context[-1])
     primer = filter_up(context[1:], context[0])[-WINDOW:]
     options = {"zdict": primer} if primer else {}
-    deflate = zlib.compressobj(level, zlib.DEFLATED, -15, **options)
-    packed = deflate.compress(data) + deflate.flush(zlib.Z_FINISH if last else zlib.Z_SYNC_FLUSH)
-    return packed, zlib.adler32(data), len(data)
+    deflate = isal_zlib.compressobj(level, isal_zlib.DEFLATED, -15, **options)
+    packed = deflate.compress(data) + deflate.flush(isal_zlib.Z_FINISH if last else isal_zlib.Z_SYNC_FLUSH)
+    return packed, isal_zlib.adler32(data), len(data)
 
 
 class PngStream:
@@ -76,7 +83,10 @@ class PngStream:
     def __init__(self, file: BinaryIO, width: int, height: int, channels: int,
                  icc_profile: bytes | None = None, level: int = 1, threads: int = 2,
                  chunks: tuple[tuple[bytes, bytes], ...] = ()) -> None:
-        """`chunks`: more (type, data) chunks before the image data: metadata (eXIf, iTXt, pHYs)."""
+        """`level`: ISA-L's, 0 (fastest) to 3. `chunks`: more (type, data) chunks before the
+        image data: metadata (eXIf, iTXt, pHYs)."""
+        if not 0 <= level <= 3:
+            raise ValueError(f"deflate level {level}: ISA-L has levels 0 to 3")
         if channels not in COLOR_TYPES:
             raise ValueError(f"a PNG holds 1-4 channels, not {channels}")
         self.file, self.width, self.height, self.channels, self.level = file, width, height, channels, level

@@ -75,12 +75,22 @@ def test_a_large_image_is_many_pieces_in_one_stream():
     assert data == encode(img, [900], threads=1)  # threads change the speed, not the bytes
 
 
+@pytest.mark.parametrize("level", [0, 1, 2, 3])
+def test_every_deflate_level_makes_one_valid_stream(level):
+    img = photo_like(700, 800)  # two pieces
+    data = encode(img, [350, 350], level=level)
+    zlib.decompress(b"".join(body for kind, body in chunks(data) if kind == b"IDAT"))
+    assert np.array_equal(np.asarray(Image.open(io.BytesIO(data))), img)
+
+
 def test_pieces_are_primed_with_what_came_before():
     # Rows repeating every 8 (29 KB, inside deflate's window): each piece compresses from its
-    # first row only if primed with the data before it (unprimed: twice the size).
+    # first row only if primed with the data before it (unprimed: twice the size). Level 3:
+    # ISA-L's faster levels keep one position per hash and lose matches that far back in
+    # random bytes.
     rng = np.random.default_rng(0)
     img = np.tile(rng.integers(0, 256, (8, 1200, 3), dtype=np.uint8), (113, 1, 1))[:900]
-    idat = b"".join(body for kind, body in chunks(encode(img, [900])) if kind == b"IDAT")
+    idat = b"".join(body for kind, body in chunks(encode(img, [900], level=3)) if kind == b"IDAT")
     assert len(idat) < 1.01 * len(zlib.compress(zlib.decompress(idat), 1))
 
 
@@ -104,6 +114,8 @@ def test_wrong_rows_are_refused_by_shape_and_count():
         png.close()
     with pytest.raises(ValueError, match="1-4 channels, not 5"):
         PngStream(f, 10, 4, 5)
+    with pytest.raises(ValueError, match="deflate level 6: ISA-L has levels 0 to 3"):
+        PngStream(f, 10, 4, 3, level=6)
 
 
 def test_an_error_midway_leaves_the_stream_unfinished():
