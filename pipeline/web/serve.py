@@ -112,8 +112,11 @@ def assemble(broker, store, storage: Storage, limits: Limits, retention: Retenti
     # A replaced embedded worker lost what it held: every waiting or running job is sent again.
     workers = EmbeddedWorkers(broker, on_replace=lambda: service.recover(embedded=True)) if loaded else None
     if loaded:
-        store.set_rate(rate_key({"model": default, "self_ensemble": False}),
-                       calibrate(workshop.upscaler(default, False)))
+        # Every offered model timed now (the rest load here, not on their first job): the page's
+        # estimate and a first job's ETA are then that model's own, not the default's.
+        for offer in models:
+            store.set_rate(rate_key({"model": offer.name, "self_ensemble": False}),
+                           calibrate(workshop.upscaler(offer.name, False)))
 
     def health() -> dict:
         alive = workers.alive() if workers else live_workers(broker)

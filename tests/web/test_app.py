@@ -25,6 +25,7 @@ from pipeline.web.serve import main as serve_main
 from pipeline.web.service import Retention
 from pipeline.web.storage import DiskFull
 from tests.support.images import bomb_png, camera_jpeg, encoded, photo_like
+from tests.support.models import tiny_model
 from tests.support.sandbox import call
 from tests.support.services import free_port
 
@@ -435,6 +436,19 @@ def test_a_full_disk_is_answered_507_with_the_reason(tmp_path, model, monkeypatc
         assert client.get("/healthz").status_code == 200
 
 
+def test_each_offered_model_is_timed_at_start_for_its_own_estimate(tmp_path, model):
+    # 24 blocks of 32 filters against 1 of 8: hundreds of times the work per pixel, so the
+    # order of the two rates cannot come from timing noise.
+    big = tiny_model(blocks=24, filters=32)
+    offers = [ModelOffer(NAME, "the test model"), ModelOffer("big", "a larger one")]
+    server = embedded(tmp_path / "state", str(tmp_path / "state" / "files"), Limits(), Retention(), offers, NAME,
+                      {NAME: model, "big": big})
+    with TestClient(server.app) as client:
+        rates = {m["name"]: m["seconds_per_input_mp"] for m in client.get("/api/limits").json()["models"]}
+    assert all(server.service.store.rate(f"{n}:plain", None) for n in (NAME, "big"))  # measured, not the guess
+    assert rates["big"] > 3 * rates[NAME] > 0
+
+
 def test_the_page_limits_models_and_api_description(tmp_path, model):
     with client_for(tmp_path, model) as client:
         page = client.get("/")
@@ -446,7 +460,9 @@ def test_the_page_limits_models_and_api_description(tmp_path, model):
         assert "http" not in page.text.replace("http-equiv", "")  # no third-party assets
         limits = client.get("/api/limits").json()
         assert (limits["max_upload_mb"], limits["scale"], limits["default_model"]) == (50, 2, NAME)
-        assert limits["models"] == [{"name": NAME, "description": "the test model"}]
+        assert [{k: m[k] for k in ("name", "description")} for m in limits["models"]] == \
+            [{"name": NAME, "description": "the test model"}]
+        assert limits["models"][0]["seconds_per_input_mp"] == limits["seconds_per_input_mp"] > 0
         assert limits["output_formats"] == ["auto", "png", "jpeg", "webp"]
         spec = client.get("/openapi.json").json()
         paths = spec["paths"]

@@ -7,6 +7,7 @@ are skipped with that reason. Playwright's own browser download is never used (n
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -86,6 +87,8 @@ def test_upload_watch_compare_and_download(tmp_path, server, browser, model_path
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.goto(server.base + "/")
     page.wait_for_selector("#limits:has-text('megapixels')")
+    # One model offered: the estimate is its own, and does not name it.
+    assert re.search(r"A 12-megapixel photo takes .+ on this server\.$", page.inner_text("#limits"))
 
     page.set_input_files("#files", [str(photo), str(notes)])
     bad = page.locator(".card", has_text="notes.txt")

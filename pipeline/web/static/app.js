@@ -28,11 +28,7 @@ async function loadLimits() {
   }
   $("#scale").textContent = limits.scale;
   const formats = limits.formats.join(", ").replace(/, ([^,]*)$/, " or $1");
-  let text = `${formats}, up to ${limits.max_upload_mb} MB and ${limits.max_input_mp} megapixels per photo.`;
-  if (limits.seconds_per_input_mp) {
-    text += ` A 12-megapixel photo takes ${describeTime(12 * limits.seconds_per_input_mp)} on this server.`;
-  }
-  $("#limits").textContent = text;
+  const accepted = `${formats}, up to ${limits.max_upload_mb} MB and ${limits.max_input_mp} megapixels per photo.`;
   const select = $("#model");
   select.replaceChildren();
   for (const model of limits.models) {
@@ -40,10 +36,19 @@ async function loadLimits() {
     option.value = model.name;
     option.textContent = model.name;
     option.dataset.use = model.description;
+    option.dataset.rate = model.seconds_per_input_mp ?? limits.seconds_per_input_mp ?? "";
     option.selected = model.name === limits.default_model;
     select.append(option);
   }
-  const describe = () => { $("#model-use").textContent = select.selectedOptions[0]?.dataset.use || ""; };
+  // The estimate is the chosen model's: the shipped ones differ by 2.5x in speed.
+  const describe = () => {
+    const chosen = select.selectedOptions[0];
+    const rate = Number(chosen?.dataset.rate);
+    const which = limits.models.length > 1 ? ` with ${chosen.value}` : "";
+    const estimate = rate ? ` A 12-megapixel photo takes ${describeTime(12 * rate)} on this server${which}.` : "";
+    $("#limits").textContent = accepted + estimate;
+    $("#model-use").textContent = chosen?.dataset.use || "";
+  };
   select.addEventListener("change", describe);
   describe();
 }
