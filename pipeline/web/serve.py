@@ -24,19 +24,14 @@ import logging
 import math
 import socket
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
-
-import numpy as np
 
 from pipeline.cli import tool_parser
 from pipeline.upscaling.models import USE, add_model_option, choose, load_or_exit, shipped
 from pipeline.upscaling.tiles import DEFAULT_TILE, tile_count
-from pipeline.upscaling.upscaler import Upscaler
 from pipeline.web.app import Limits, ModelOffer, create_app
 from pipeline.web.dispatch import EmbeddedWorkers, live_workers, make_broker
-from pipeline.web.runner import rate_key
 from pipeline.web.service import Retention, Service
 from pipeline.web.storage import Storage
 from pipeline.web.store import RedisStore, SqliteStore
@@ -85,15 +80,6 @@ def offers(spec: str | None) -> tuple[list[ModelOffer], str]:
     return [ModelOffer(n, USE.get(n, "")) for n in shipped()], choose(None).label
 
 
-def calibrate(up: Upscaler) -> float:
-    """Seconds per input pixel of `up`, timed on a 512 x 512 image after one warm-up."""
-    probe = np.zeros((512, 512, 3), np.uint8)
-    up.engine.super_resolve(probe)
-    start = time.perf_counter()
-    up.engine.super_resolve(probe)
-    return (time.perf_counter() - start) / probe[..., 0].size
-
-
 @dataclass
 class Server:
     app: object
@@ -115,8 +101,7 @@ def assemble(broker, store, storage: Storage, limits: Limits, retention: Retenti
         # Every offered model timed now (the rest load here, not on their first job): the page's
         # estimate and a first job's ETA are then that model's own, not the default's.
         for offer in models:
-            store.set_rate(rate_key({"model": offer.name, "self_ensemble": False}),
-                           calibrate(workshop.upscaler(offer.name, False)))
+            workshop.time_model(offer.name)
 
     def health() -> dict:
         alive = workers.alive() if workers else live_workers(broker)
