@@ -120,7 +120,8 @@ def test_two_workers_share_the_queue_and_a_killed_one_s_job_is_run_by_the_other(
     until(lambda: (cluster.get("/healthz") or {}).get("workers") == 2, 90, "two live workers")
     # The web process loads no model: its estimate is what the workers timed at start.
     rate = RedisStore(cluster.broker).rate(f"{cluster.model}:plain", None)
-    assert rate and cluster.get("/api/limits")["seconds_per_input_mp"] == round(rate * 1e6, 2)
+    assert rate
+    assert cluster.get("/api/limits")["seconds_per_input_mp"] == round(rate * 1e6, 2)
     big = encoded(photo_like(900, 1100, 1), "PNG")  # long enough to be killed in the middle of
     jobs = [cluster.upload(big, f"big{k}.png")["id"] for k in range(2)]
     jobs += [cluster.upload(encoded(photo_like(64, 64, k), "PNG"), f"small{k}.png")["id"] for k in range(4)]
