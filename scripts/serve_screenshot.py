@@ -1,6 +1,6 @@
 """The README's picture of the web page: the real server, a real test photo, headless Chromium.
 
-    python scripts/serve_screenshot.py [--model photo|clean|PATH] [--photo P.png] [--out docs/serve.png]
+    python scripts/serve_screenshot.py [--model photo|clean|fast|PATH] [--photo P.png] [--out docs/serve.png]
 
 Needs Debian's chromium (/usr/bin/chromium) and Playwright (requirements.txt). The photo
 defaults to the first test image of the last `dvc repro`, shrunk to 480 pixels wide so
