@@ -284,7 +284,7 @@ def create_app(service: Service, limits: Limits, models: list[ModelOffer], defau
     @app.get("/api/limits", summary="What the server accepts, its models, and how fast it is")
     def get_limits():
         def seconds_per_input_mp(name: str) -> float:
-            return round(service.store.rate(f"{name}:plain", service.default_rate_s) * 1e6, 2)
+            return round(service.seconds_per_pixel(name) * 1e6, 2)
 
         # Per model, because they differ by 2.5x (fast against clean); the top-level figure is the default's.
         return {"max_upload_mb": limits.max_upload_mb, "max_input_mp": limits.max_input_mp, "queue": limits.queue,

@@ -133,8 +133,13 @@ class Service:
         left = job["tiles_total"] - job.get("tiles_done", 0)
         if job["status"] == "running" and job.get("tiles_done") and job.get("started"):
             return (time.time() - job["started"]) / job["tiles_done"] * left
-        rate = self.store.rate(rate_key(job), self.default_rate_s * (8 if job["self_ensemble"] else 1))
+        rate = self.seconds_per_pixel(job["model"], job["self_ensemble"])
         return job["width"] * job["height"] * left / max(job["tiles_total"], 1) * rate
+
+    def seconds_per_pixel(self, model: str, self_ensemble: bool = False) -> float:
+        """Measured for `model` (at start or by finished jobs), else the built-in guess."""
+        guess = self.default_rate_s * (8 if self_ensemble else 1)
+        return self.store.rate(rate_key({"model": model, "self_ensemble": self_ensemble}), guess)
 
     def seconds_ahead(self, job: dict | None) -> float:
         """Work before `job` (None: before a new one): what runs, then what waits ahead of it."""

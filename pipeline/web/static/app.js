@@ -36,7 +36,7 @@ async function loadLimits() {
     option.value = model.name;
     option.textContent = model.name;
     option.dataset.use = model.description;
-    option.dataset.rate = model.seconds_per_input_mp ?? limits.seconds_per_input_mp ?? "";
+    option.dataset.rate = model.seconds_per_input_mp;
     option.selected = model.name === limits.default_model;
     select.append(option);
   }
