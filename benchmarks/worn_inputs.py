@@ -77,12 +77,10 @@ def main() -> None:
     parser.add_argument("--name", default="worn_inputs", help="results file: benchmarks/results/<name>.json")
     args = parser.parse_args()
     from pipeline.training.devices import configure_tensorflow
-    from pipeline.upscaling.inference import load_model
-    from pipeline.upscaling.models import choose
-    from pipeline.upscaling.tiles import TileEngine
+    from pipeline.upscaling.models import choose, load
 
     configure_tensorflow(args.seed)
-    engines = {spec: TileEngine(load_model(choose(spec).path)) for spec in args.models}
+    engines = {spec: load(choose(spec)).engine() for spec in args.models}
     results = {}
     for name in args.only:
         worn = condition(CONDITIONS[name])

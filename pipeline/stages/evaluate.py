@@ -35,7 +35,7 @@ def main() -> None:
     parser.add_argument("--pictures", type=Path, required=True, help="folder for the comparison PNGs")
     args = parser.parse_args()
     p = stage_params(args)
-    model, _ = load_or_exit(args.model, "evaluate")
+    model = load_or_exit(args.model, "evaluate").model  # a path: one network, never a router
 
     reset_folder(args.pictures, ("*.png",), inputs=[args.model, args.lr, args.hr])
     report, rows = {}, []

@@ -19,7 +19,6 @@ from pipeline.imaging import pictures
 from pipeline.imaging.images import load_rgb, save_png
 from pipeline.imaging.resize import interpolate
 from pipeline.upscaling.models import add_model_option, load_or_exit
-from pipeline.upscaling.tiles import TileEngine
 
 CROP, ZOOM = 96, 3
 
@@ -31,7 +30,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--lr", type=Path, default=Path("data/lr/test"), help="their LR inputs")
     parser.add_argument("--out", type=Path, default=Path("docs/before_after.png"))
     args = parser.parse_args(argv)
-    engine = TileEngine(load_or_exit(args.model, "showcase")[0])
+    engine = load_or_exit(args.model, "showcase").engine()
     images, crops = [], []
     for k, path in enumerate(split_images(args.hr.parent, args.hr.name)):
         hr, lr = load_rgb(path), load_rgb(args.lr / path.name)

@@ -26,7 +26,7 @@ from pipeline.params import PARAMS_FILE, Downscale, ParamsError, load_params, wi
 from pipeline.tables import write_table
 from pipeline.tools.preset import load_preset
 from pipeline.upscaling.models import add_model_option, load_or_exit
-from pipeline.upscaling.tiles import DEFAULT_TILE, TileEngine
+from pipeline.upscaling.tiles import DEFAULT_TILE
 
 
 def degradation(spec: str) -> Downscale:
@@ -62,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     except ParamsError as e:
         print(f"testsets: --degrade {args.degrade}: {e}", file=sys.stderr)
         return 2
-    engine = TileEngine(load_or_exit(args.model, "testsets")[0], args.tile, self_ensemble=args.self_ensemble)
+    engine = load_or_exit(args.model, "testsets").engine(args.tile, self_ensemble=args.self_ensemble)
 
     report, all_rows, all_skipped = {}, [], []
     for folder in args.folders:

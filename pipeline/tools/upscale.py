@@ -106,8 +106,7 @@ def upscale(args, output: Output) -> int:
     items, problems, refused = plan(2)  # before the model loads; checked again if it is not x2
     up = None
     if not problems:
-        model, _ = load_or_exit(args.model, "upscale")
-        up = Upscaler(model, args.tile, args.overlap, args.self_ensemble, args.batch)
+        up = Upscaler(load_or_exit(args.model, "upscale"), args.tile, args.overlap, args.self_ensemble, args.batch)
         if up.scale != 2:
             items, problems, refused = plan(up.scale)
     for line in problems + refused:

@@ -24,6 +24,7 @@ from pipeline.imaging.metadata import result_dpi, result_exif, result_xmp
 from pipeline.imaging.resize import pillow_resize
 from pipeline.outputs import atomic_path
 from pipeline.upscaling.formats import DEFAULT_OUTPUT, Output
+from pipeline.upscaling.models import Loaded
 from pipeline.upscaling.png_stream import PngStream
 from pipeline.upscaling.tiles import DEFAULT_BATCH, DEFAULT_TILE, TileEngine
 
@@ -70,7 +71,9 @@ class Upscaler:
 
     def __init__(self, model, tile: int = DEFAULT_TILE, overlap: int | None = None,
                  self_ensemble: bool = False, batch: int = DEFAULT_BATCH) -> None:
-        self.engine = TileEngine(model, tile, overlap, batch, self_ensemble)
+        """`model`: a Keras network, or a models.Loaded (a shipped router among them)."""
+        self.engine = (model.engine(tile, overlap, batch, self_ensemble) if isinstance(model, Loaded)
+                       else TileEngine(model, tile, overlap, batch, self_ensemble))
         self.scale = self.engine.scale
         self._encoder = ThreadPoolExecutor(1, thread_name_prefix="encode")
 

@@ -170,8 +170,8 @@ def main(argv: list[str] | None = None) -> int:
     retention = Retention(args.keep_minutes, args.keep_jobs, args.keep_mb)
     storage = args.storage or str(args.state / "files")
     if args.broker is None:  # the workers are this process: load the default model now, time it
-        model, _ = load_or_exit(args.model, "serve")
-        server = embedded(args.state, storage, limits, retention, models, default, {default: model})
+        server = embedded(args.state, storage, limits, retention, models, default,
+                          {default: load_or_exit(args.model, "serve")})
     else:
         server = scaled(args.broker, storage, limits, retention, models, default)
     app = server.app

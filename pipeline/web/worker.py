@@ -42,13 +42,13 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     import dramatiq
 
-    model, choice = load_or_exit(args.model, "worker")  # the default model loads now, others on first use
+    loaded = load_or_exit(args.model, "worker")  # the default model loads now, others on first use
     broker = make_broker(args.broker, args.maintenance_chance)
     workshop = Workshop(broker, RedisStore(args.broker), Storage(args.storage), int(args.max_input_mp * 1e6),
-                        models={choice.label: model})
+                        models={loaded.choice.label: loaded})
     # Timed on this machine, into the shared store: the web process loads no model, so its
     # page's estimate is the workers' measure (the last worker started), not a guess.
-    workshop.time_model(choice.label)
+    workshop.time_model(loaded.choice.label)
     worker = dramatiq.Worker(broker, worker_threads=args.threads, worker_timeout=500)
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):

@@ -16,8 +16,7 @@ import time
 import dramatiq
 import numpy as np
 
-from pipeline.upscaling.inference import load_model
-from pipeline.upscaling.models import choose
+from pipeline.upscaling.models import choose, load
 from pipeline.upscaling.tiles import DEFAULT_TILE
 from pipeline.upscaling.upscaler import Upscaler
 from pipeline.web.dispatch import declare, keep_alive
@@ -44,7 +43,7 @@ class Workshop:
     def upscaler(self, model: str, self_ensemble: bool) -> Upscaler:
         with self.lock:
             if model not in self.models:
-                self.models[model] = load_model(choose(model).path)
+                self.models[model] = load(choose(model))
             key = (model, self_ensemble)
             if key not in self.upscalers:
                 self.upscalers[key] = Upscaler(self.models[model], self.tile, self_ensemble=self_ensemble)
