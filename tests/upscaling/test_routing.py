@@ -93,6 +93,8 @@ def test_each_photo_runs_through_the_network_its_wear_names(tmp_path):
 def test_a_route_names_its_choice_for_an_image_through_its_features():
     route = Route(("a",), Tree((0,), (0.0,), (-1,), (-1,), ((0.3,),)), 0.05, {})
     assert route.choose(photo_like(20, 20))[0] == "a"
+    cautious = Route(("a",), route.tree, 0.5, {})  # +0.3 dB predicted does not clear 0.5
+    assert cautious.choose(photo_like(20, 20))[0] == BICUBIC
 
 
 def test_a_shipped_model_with_a_router_file_loads_as_that_router(tmp_path, monkeypatch, capsys):
