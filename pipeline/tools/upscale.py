@@ -24,7 +24,7 @@ from pathlib import Path
 
 from pipeline.cli import tool_parser
 from pipeline.imaging.images import DEFAULT_MAX_PIXELS
-from pipeline.upscaling.batch import Stop, find_inputs, plan_outputs, run_stoppable, writable
+from pipeline.upscaling.batch import Stop, Stopper, find_inputs, plan_outputs, run_stoppable, writable
 from pipeline.upscaling.formats import FORMATS, Output, format_of_path
 from pipeline.upscaling.models import add_model_option, load_or_exit
 from pipeline.upscaling.tiles import DEFAULT_BATCH, DEFAULT_TILE
@@ -69,16 +69,13 @@ def parse(argv: list[str] | None):
     return args, output
 
 
-def stop_on(signum, frame) -> None:
-    raise Stop(signal.Signals(signum).name)
-
-
 def main(argv: list[str] | None = None) -> int:
     args, output = parse(argv)
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
-    previous = {s: signal.signal(s, stop_on) for s in (signal.SIGTERM, signal.SIGINT)}
+    stopper = Stopper()
+    previous = {s: signal.signal(s, stopper) for s in (signal.SIGTERM, signal.SIGINT)}
     try:
-        return upscale(args, output)
+        return upscale(args, output, stopper)
     except Stop as e:  # before any result was started: nothing to keep or remove
         say(f"stopped by {e.signal_name}; nothing was written")
         return 128 + getattr(signal, e.signal_name)
@@ -87,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
             signal.signal(s, handler)
 
 
-def upscale(args, output: Output) -> int:
+def upscale(args, output: Output, stopper: Stopper) -> int:
     found = find_inputs(args.inputs, args.recursive)
     for line in found.errors + found.notes:
         say(line)
@@ -114,7 +111,7 @@ def upscale(args, output: Output) -> int:
     if problems:
         say("nothing was written")
         return 2
-    tally = run_stoppable(up, items, output, args.max_pixels, say)
+    tally = run_stoppable(up, items, output, args.max_pixels, say, stopper)
     tally.failed += len(refused)
     say(tally.line())
     if tally.stopped:

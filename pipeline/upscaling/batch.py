@@ -16,13 +16,15 @@ with --skip-existing), a result the format cannot hold. Then the model is loaded
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import signal
 import stat
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -43,6 +45,36 @@ class Stop(BaseException):
     def __init__(self, signal_name: str) -> None:
         super().__init__(signal_name)
         self.signal_name = signal_name
+
+
+class Stopper:
+    """A signal handler that turns SIGTERM and SIGINT into `Stop`: at once while nothing is being
+    written, and only at the batch's safe points (`check`) while it runs. A `Stop` raised at any
+    bytecode can land between a file's creation and the line that takes charge of removing it
+    (inside `atomic_path`, or between `start_save` returning and the batch keeping its
+    callback), and the half-written file would stay behind."""
+
+    def __init__(self) -> None:
+        self.pending: str | None = None
+        self.deferring = False
+
+    def __call__(self, signum, frame) -> None:
+        name = signal.Signals(signum).name
+        if not self.deferring:
+            raise Stop(name)
+        self.pending = self.pending or name
+
+    def check(self) -> None:
+        if self.pending:
+            raise Stop(self.pending)
+
+    @contextlib.contextmanager
+    def deferred(self) -> Iterator[None]:
+        self.deferring = True
+        try:
+            yield
+        finally:
+            self.deferring = False
 
 
 @dataclass(frozen=True)
@@ -205,11 +237,12 @@ class Tally:
 
 def run_batch(up: Upscaler, items: list[Item], output: Output, max_pixels: int,
               report: Callable[[str], None] = lambda line: print(f"upscale: {line}", file=sys.stderr),
-              tally: Tally | None = None) -> Tally:
+              tally: Tally | None = None, check: Callable[[], None] = lambda: None) -> Tally:
     """Upscale every item not skipped; one progress bar over the batch, in output pixels. While
     the model works on one photo the next is decoded on a thread and the last one's file is
-    finished. A `Stop` (a signal) ends it after writing the photo already computed; the one in
-    progress leaves nothing behind."""
+    finished. A `Stop` raised by `check` (called between photos and between rows of tiles, where
+    every file started has its cleanup in place) ends it after writing the photo already
+    computed; the one in progress leaves nothing behind."""
     tally, start = tally or Tally(), time.perf_counter()
     tally.skipped.update(item.skip for item in items if item.skip)
     todo = [item for item in items if not item.skip]
@@ -239,6 +272,7 @@ def run_batch(up: Upscaler, items: list[Item], output: Output, max_pixels: int,
             for i, item in enumerate(todo):
                 current, loading = loading, (reader.submit(decode_photo, todo[i + 1].src, max_pixels)
                                              if i + 1 < len(todo) else None)
+                check()
                 try:  # one input must never stop the batch
                     d = current.result()
                     plan = up.plan(d, replace(output, format=item.format))  # as planned: --out's suffix
@@ -246,7 +280,12 @@ def run_batch(up: Upscaler, items: list[Item], output: Output, max_pixels: int,
                         report(f"{item.src}: {warning}")
                     per_tile = item.pixels / 1e6 / up.engine.tiles(*d.rgb.shape[:2])
                     bar.set_postfix_str(item.src.name[-30:], refresh=False)
-                    done = up.start_save(d, item.dst, plan, progress=lambda n, t=per_tile: bar.update(n * t))
+
+                    def progress(n: int, t: float = per_tile) -> None:
+                        bar.update(n * t)
+                        check()
+
+                    done = up.start_save(d, item.dst, plan, progress=progress)
                 except Exception as e:
                     failed(item, e)
                     continue
@@ -259,11 +298,13 @@ def run_batch(up: Upscaler, items: list[Item], output: Output, max_pixels: int,
 
 
 def run_stoppable(up: Upscaler, items: list[Item], output: Output, max_pixels: int,
-                  report: Callable[[str], None]) -> Tally:
-    """`run_batch`, ended by a `Stop` with the tally of what was done."""
+                  report: Callable[[str], None], stopper: Stopper) -> Tally:
+    """`run_batch` with `stopper`'s signals deferred to its safe points, ended by a `Stop` with
+    the tally of what was done."""
     tally = Tally()
     try:
-        return run_batch(up, items, output, max_pixels, report, tally)
+        with stopper.deferred():
+            return run_batch(up, items, output, max_pixels, report, tally, stopper.check)
     except Stop as e:
         tally.stopped = e.signal_name
         return tally
