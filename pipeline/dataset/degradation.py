@@ -30,11 +30,6 @@ def jpeg(lr: np.ndarray, quality: int) -> np.ndarray:
 
 def degrade(hr: np.ndarray, scale: int, p: Downscale, rng: np.random.Generator) -> np.ndarray:
     """HR -> LR under the configured degradation model."""
-    return degrade_telling(hr, scale, p, rng)[0]
-
-
-def degrade_telling(hr: np.ndarray, scale: int, p: Downscale, rng: np.random.Generator) -> tuple[np.ndarray, str]:
-    """`degrade`, and the kernel it drew (the kernel detector's label); the same draws."""
     kernel = p.kernels[int(rng.integers(len(p.kernels)))] if p.kernels else p.method
     if p.blur_sigma and rng.random() < p.blur_prob:
         sigma = float(rng.uniform(*p.blur_sigma))
@@ -47,7 +42,7 @@ def degrade_telling(hr: np.ndarray, scale: int, p: Downscale, rng: np.random.Gen
         lr = jpeg(lr, int(rng.integers(p.jpeg_quality[0], p.jpeg_quality[1] + 1)))
         if rng.random() < p.jpeg_twice:  # saved again by another program, at another quality
             lr = jpeg(lr, int(rng.integers(p.jpeg_quality[0], p.jpeg_quality[1] + 1)))
-    return lr, kernel
+    return lr
 
 
 def degrade_file(job: tuple[Path, Path], p: Downscale, scale: int, seed: int) -> None:

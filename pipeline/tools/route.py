@@ -23,15 +23,40 @@ from pathlib import Path
 import numpy as np
 
 from pipeline.cli import tool_parser
-from pipeline.dataset.worn_crops import preset_downscale, worn_crops
+from pipeline.dataset.degradation import degrade
+from pipeline.imaging.images import BadImage, decode, list_images
 from pipeline.imaging.quality import psnr_y
-from pipeline.imaging.resize import interpolate
+from pipeline.imaging.resize import interpolate, modcrop
 from pipeline.imaging.wear import FEATURES, vector
 from pipeline.outputs import write_json
 from pipeline.params import ParamsError
+from pipeline.randomness import rng_for
 from pipeline.tables import read_table, write_table
 from pipeline.upscaling.models import RELEASE, choose
 from pipeline.upscaling.routing import BICUBIC, Route, Tree
+
+
+def samples(folders: list[Path], preset: str, crops: int, side: int, scale: int, seed: int):
+    """(name, LR, HR) crops, each degraded by the preset's downscale section."""
+    from pipeline.params import PARAMS_FILE, load_params, with_overrides
+    from pipeline.tools.preset import load_preset
+
+    worn = with_overrides(load_params(PARAMS_FILE), load_preset(preset, need_folders=False)[2]).downscale
+    for folder in folders:
+        for path in list_images(folder):
+            try:
+                hr_full = modcrop(decode(path).rgb, scale)
+            except BadImage as e:
+                print(f"route: skipping {path}: {e.detail}", file=sys.stderr)
+                continue
+            rng = rng_for(seed, path.name)
+            h, w = hr_full.shape[:2]
+            for k in range(crops):
+                ch, cw = min(side, h) // scale * scale, min(side, w) // scale * scale
+                top = int(rng.integers(0, h - ch + 1)) // scale * scale
+                left = int(rng.integers(0, w - cw + 1)) // scale * scale
+                hr = hr_full[top:top + ch, left:left + cw]
+                yield f"{folder.name}/{path.name}#{k}", degrade(hr, scale, worn, rng), hr
 
 
 def fit_tree(x: np.ndarray, y: np.ndarray, depth: int, min_leaf: int, seed: int) -> Tree:
@@ -85,8 +110,7 @@ def main(argv: list[str] | None = None) -> int:
     scale = next(iter(engines.values())).scale
     names, xs, ys = [], [], []
     try:
-        for name, lr, hr, _ in worn_crops(args.folders, preset_downscale(args.preset), args.crops, args.crop, scale,
-                                          args.seed):
+        for name, lr, hr in samples(args.folders, args.preset, args.crops, args.crop, scale, args.seed):
             base = psnr_y(interpolate(lr, scale, "matlab"), hr, scale)
             names.append(name)
             xs.append(vector(lr))
