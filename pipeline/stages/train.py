@@ -17,7 +17,8 @@ continues from it and ends with the same model as an uninterrupted run
 (pipeline/training/loop.py).
 
 In a cluster (TF_CONFIG, MultiWorkerMirroredStrategy) every worker runs this same command;
-only the chief writes the outputs, the others write into a temp folder that is deleted.
+only the chief writes the outputs and the dvclive logs, the others write their model and
+checkpoints into a temp folder that is deleted.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from pipeline.cli import stage_params, stage_parser
 from pipeline.imaging import charts
 from pipeline.outputs import reset_folder
 from pipeline.training.checkpoint import Checkpoint, fingerprint
-from pipeline.training.devices import configure_tensorflow, cpu_devices_from_env, worker_outputs
+from pipeline.training.devices import configure_tensorflow, cpu_devices_from_env, is_chief, worker_outputs
 from pipeline.training.loop import Diverged, train
 from pipeline.training.patches import load_pairs
 from pipeline.training.saving import export
@@ -66,7 +67,14 @@ def main() -> None:
         # The starting weights are part of what a checkpoint must match, as the data is.
         checkpoint = Checkpoint(resume, fingerprint(p.base, p.model, p.train, [lr, hr, *val, init or []]))
         try:
-            model, state = train(lr, hr, val, p.base, p.model, p.train, checkpoint, logs, args.stop_after, init)
+            # dvclive only on the chief: its logs are no collective work, and every Live marks
+            # and removes a signal file in the DVC root it finds from the working directory
+            # (for DVC's VS Code extension), so two workers in one checkout race to remove it
+            # and one dies with FileNotFoundError (seen in the cluster test).
+            if not is_chief():
+                log.info("not the chief: this worker writes no dvclive logs")
+            model, state = train(lr, hr, val, p.base, p.model, p.train, checkpoint,
+                                 logs if is_chief() else None, args.stop_after, init)
         except Diverged as e:
             raise SystemExit(f"train: {e}") from None
         if state["epoch"] < p.train.epochs:

@@ -13,7 +13,7 @@ def test_two_logical_cpus_train_with_mirrored_strategy(tmp_path, crop_folders, i
     env = {**isolated_env, "SUPERSIZER_CPU_DEVICES": "2"}
     proc = python("-m", "pipeline.stages.train", str(tmp_path / "lr"), str(tmp_path / "hr"), str(tmp_path / "models"),
                   str(tmp_path / "live"), str(tmp_path / "charts"), "--checkpoint", str(tmp_path / "ckpt"),
-                  "--params", str(params), env=env)
+                  "--params", str(params), cwd=tmp_path, env=env)
     assert "MirroredStrategy with 2 replicas" in proc.stderr
     assert (tmp_path / "models" / "model.keras").is_file()
     assert (tmp_path / "models" / "savedmodel" / "saved_model.pb").is_file()
@@ -26,7 +26,8 @@ def test_the_stage_stopped_midway_resumes_to_the_same_model_file(tmp_path, crop_
     def stage(models: str, *extra: str, check: bool = True):
         return python("-m", "pipeline.stages.train", str(tmp_path / "lr"), str(tmp_path / "hr"), str(tmp_path / models),
                       str(tmp_path / f"{models}-live"), str(tmp_path / f"{models}-charts"), "--checkpoint",
-                      str(tmp_path / f"{models}-ckpt"), "--params", str(params), *extra, env=isolated_env, check=check)
+                      str(tmp_path / f"{models}-ckpt"), "--params", str(params), *extra, cwd=tmp_path,
+                      env=isolated_env, check=check)
 
     stage("whole")
     stopped = stage("resumed", "--stop-after", "1", check=False)

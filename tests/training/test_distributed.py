@@ -17,7 +17,7 @@ from pipeline.imaging.images import load_rgb, save_png
 from pipeline.imaging.resize import downscale
 from scraper.sample import LIBRARIES, library_folder
 from tests.support.models import tiny_params, write_params
-from tests.support.sandbox import REPO, python
+from tests.support.sandbox import python
 
 pytestmark = pytest.mark.slow
 
@@ -58,8 +58,12 @@ def weights(path) -> list[np.ndarray]:
 def test_two_workers_train_like_one_process_with_the_same_global_batch(tmp_path, folders, isolated_env):
     params = write_params(tmp_path / "params.yaml", tiny_params(train={"batch_size": 8, "epochs": 2,
                                                                        "steps_per_epoch": 4}))
-    python(*train_args(folders, tmp_path / "single", params), env=isolated_env)
+    python(*train_args(folders, tmp_path / "single", params), cwd=tmp_path, env=isolated_env)
 
+    # Run where dvclive finds a DVC root of the test's own (it writes signal files there),
+    # not the checkout's: as two workers sharing one checkout would.
+    repo = tmp_path / "repo"
+    (repo / ".dvc").mkdir(parents=True)
     ports = free_ports(2)
     cluster = {"worker": [f"127.0.0.1:{p}" for p in ports]}
     workers = []
@@ -67,7 +71,7 @@ def test_two_workers_train_like_one_process_with_the_same_global_batch(tmp_path,
         task = {"type": "worker", "index": index}
         env = {**isolated_env, "TF_CONFIG": json.dumps({"cluster": cluster, "task": task})}
         workers.append(subprocess.Popen([sys.executable, *train_args(folders, tmp_path / f"w{index}", params)],
-                                        cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True))
+                                        cwd=repo, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True))
     deadline = time.monotonic() + 180
     try:
         outputs = [w.communicate(timeout=max(1, deadline - time.monotonic()))[0] for w in workers]
@@ -79,6 +83,8 @@ def test_two_workers_train_like_one_process_with_the_same_global_batch(tmp_path,
         assert w.returncode == 0, out[-3000:]
     assert "MultiWorkerMirroredStrategy with cluster_spec" in outputs[0]
     assert "with 2 replicas" in outputs[0]
+    assert "this worker writes no dvclive logs" in outputs[1]
+    assert "writes no dvclive logs" not in outputs[0]
 
     # The chief wrote everything; the other worker wrote nothing where DVC would look.
     assert (tmp_path / "w0" / "models" / "model.keras").is_file()
@@ -99,7 +105,7 @@ def test_mixed_precision_trains_and_exports_a_float32_model(tmp_path, folders, i
     for mode in ("off", "on"):
         params = write_params(tmp_path / f"{mode}.yaml", tiny_params(train={"mixed_precision": mode, "epochs": 2,
                                                                             "steps_per_epoch": 6}))
-        python(*train_args(folders, tmp_path / mode, params), env=isolated_env)
+        python(*train_args(folders, tmp_path / mode, params), cwd=tmp_path, env=isolated_env)
         scores[mode] = json.loads((tmp_path / mode / "live" / "metrics.json").read_text())["best/val_psnr_y"]
     code = ("import keras, numpy as np, sys; m = keras.models.load_model(sys.argv[1]); "
             "print(m.inputs[0].dtype, m.outputs[0].dtype, m(np.zeros((1, 8, 8, 3), 'float32')).dtype.name, "
