@@ -2,7 +2,7 @@
 
     python -m benchmarks.upscale_bench [--sizes 0.3 1 6 25] [--batch-photos 40] [--repeats 2]
                                         [--models clean photo models/model.keras] [--formats png jpeg webp]
-                                        [--name upscale]
+                                        [--precision float32|bfloat16] [--name upscale]
 
 - each model's own speed: a compiled function on a fixed 256x256 and 512x512 LR input,
   output megapixels per second (median of repeated calls, after warm-up), the faster of
@@ -17,6 +17,8 @@
   (these machines' speed drifts by up to 30 % within minutes), with each run's peak memory
   and the CPU model; every input runs `--repeats` times, in turn, and the median ratio of
   each input is reported;
+- with `--precision bfloat16`, the models and the tool both compute in bfloat16
+  (pipeline/upscaling/precision.py), so the ratio is the tool's overhead at that speed;
 - how far the tiled result is from whole-image inference (max difference in 8-bit levels)
   on a 2 MP photo, and a 6 MP photo with the previous default (512-pixel tiles).
 Models are shipped names or paths (models/model.keras needs a `dvc repro`). Keep the
@@ -80,15 +82,18 @@ def tiled_vs_whole(model, path: Path) -> int:
 class Subject:
     """One model under test: its file, its bare speed now, and the tool's runs with it."""
 
-    def __init__(self, spec: str, out: Path) -> None:
+    def __init__(self, spec: str, out: Path, precision: str = "float32") -> None:
         import tensorflow as tf
 
         from pipeline.upscaling.inference import load_model, model_scale
         from pipeline.upscaling.models import choose
+        from pipeline.upscaling.precision import bfloat16_copy
 
-        self.spec, self.out = spec, out
+        self.spec, self.out, self.precision = spec, out, precision
         self.path = choose(spec).path
         self.model = load_model(self.path)
+        if precision == "bfloat16":
+            self.model = bfloat16_copy(self.model)
         self.scale = model_scale(self.model)
         self.compiled = tf.function(lambda x: self.model(x, training=False))
         self.overlap = receptive_radius(self.model)  # the overlap TileEngine gives its tiles
@@ -99,7 +104,7 @@ class Subject:
     def run(self, label: str, inputs: list[Path], sizes: list[tuple[int, int]], fmt: str, *extra: str) -> dict:
         before = self.alone()
         r = run_child(["pipeline.upscale", *map(str, inputs), "--out", str(self.out / fmt), "--model", str(self.path),
-                       "--overwrite", "--format", fmt, *extra])
+                       "--overwrite", "--format", fmt, "--precision", self.precision, *extra])
         after = self.alone()
         best = (max(before.values()) + max(after.values())) / 2
         output_mp = sum(w * h for w, h in sizes) * self.scale**2 / 1e6
@@ -141,6 +146,7 @@ def main() -> None:
     parser.add_argument("--formats", nargs="+", default=["png"], choices=["png", "jpeg", "webp"],
                         help="output formats; all but png for the first model only")
     parser.add_argument("--repeats", type=int, default=2, help="runs of each input, in turn")
+    parser.add_argument("--precision", choices=["float32", "bfloat16"], default="float32")
     parser.add_argument("--name", default="upscale", help="writes benchmarks/results/<name>.json")
     args = parser.parse_args()
     runs, speeds, diffs = [], {}, {}
@@ -150,7 +156,7 @@ def main() -> None:
         two_mp = tmp / "photo_2mp.jpg"
         make_photo(two_mp, 2)
         for k, spec in enumerate(args.models):
-            subject = Subject(spec, tmp / f"out{k}")
+            subject = Subject(spec, tmp / f"out{k}", args.precision)
             plan = [(*case, "png") for case in cases]
             if k == 0:
                 plan += [(*case, fmt) for fmt in args.formats if fmt != "png" for case in cases]
@@ -173,7 +179,8 @@ def main() -> None:
     medians = {m: {f: {i: round(statistics.median(v), 3) for i, v in by_input.items()} for f, by_input in fmts.items()}
                for m, fmts in table.items()}
     png = [ratio for fmts in medians.values() for label, ratio in fmts["png"].items() if "--tile" not in label]
-    save(args.name, {"cpu": cpu_model(), "runs": runs, "model_alone_mp_per_s": speeds, "median_ratio": medians,
+    save(args.name, {"cpu": cpu_model(), "precision": args.precision, "runs": runs, "model_alone_mp_per_s": speeds,
+                     "median_ratio": medians,
                      "lowest_png_ratio_to_model": round(min(png), 3), "tiled_vs_whole_max_levels": diffs})
 
 
