@@ -44,11 +44,16 @@ def bfloat16_copy(model):
 
 
 def with_precision(loaded, precision: str):
-    """A models.Loaded whose networks (a router's too) compute in `precision`."""
+    """`loaded` (a models.Loaded, whose networks a router's too, or a bare Keras network)
+    computing in `precision`."""
+    from pipeline.upscaling.models import Loaded
+
     if precision not in PRECISIONS:
         raise ValueError(f"precision {precision!r}: must be one of {', '.join(PRECISIONS)}")
     if precision == "float32":
         return loaded
+    if not isinstance(loaded, Loaded):
+        return bfloat16_copy(loaded)
     experts = loaded.experts and {name: bfloat16_copy(m) for name, m in loaded.experts.items()}
     model = experts[loaded.choice.name] if experts and loaded.choice.name in experts else bfloat16_copy(loaded.model)
     return replace(loaded, model=model, experts=experts)

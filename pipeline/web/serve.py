@@ -29,6 +29,7 @@ from pathlib import Path
 
 from pipeline.cli import tool_parser
 from pipeline.upscaling.models import USE, add_model_option, choose, load_or_exit, shipped
+from pipeline.upscaling.precision import PRECISIONS
 from pipeline.upscaling.tiles import DEFAULT_TILE, tile_count
 from pipeline.web.app import Limits, ModelOffer, create_app
 from pipeline.web.dispatch import EmbeddedWorkers, live_workers, make_broker
@@ -89,9 +90,9 @@ class Server:
 
 
 def assemble(broker, store, storage: Storage, limits: Limits, retention: Retention, models: list[ModelOffer],
-             default: str, loaded: dict) -> Server:
+             default: str, loaded: dict, precision: str = "float32") -> Server:
     """The app, its job service and (embedded) its workers, wired together."""
-    workshop = Workshop(broker, store, storage, limits.max_pixels, DEFAULT_TILE, loaded)
+    workshop = Workshop(broker, store, storage, limits.max_pixels, DEFAULT_TILE, loaded, precision)
     # Every shipped model is x2; a scaled-out web process loads none and takes that.
     scale = workshop.upscaler(default, False).scale if loaded else 2
     service = Service(store, storage, workshop.send, scale, tile_count, limits.queue, limits.max_pixels, retention)
@@ -126,10 +127,10 @@ def assemble(broker, store, storage: Storage, limits: Limits, retention: Retenti
 
 
 def embedded(state: Path, storage: str, limits: Limits, retention: Retention, models: list[ModelOffer],
-             default: str, loaded: dict) -> Server:
+             default: str, loaded: dict, precision: str = "float32") -> Server:
     """One process, no other server: jobs in SQLite under `state`, run by a worker thread here."""
     return assemble(make_broker(None), SqliteStore(state / "jobs.db"), Storage(storage), limits, retention, models,
-                    default, loaded)
+                    default, loaded, precision)
 
 
 def scaled(broker_url: str, storage: str, limits: Limits, retention: Retention, models: list[ModelOffer],
@@ -153,6 +154,8 @@ def parse(argv: list[str] | None):
     parser.add_argument("--state", type=Path, default=DEFAULT_STATE, help="the embedded server's jobs and files")
     parser.add_argument("--broker", default=None, metavar="redis://...", help="scale out: jobs in this Redis")
     parser.add_argument("--storage", default=None, help="uploads and results (default: --state/files)")
+    parser.add_argument("--precision", choices=PRECISIONS, default="float32",
+                        help="the embedded worker's (pipeline.upscale --precision); scaled-out workers take their own")
     return parser.parse_args(argv)
 
 
@@ -171,14 +174,15 @@ def main(argv: list[str] | None = None) -> int:
     storage = args.storage or str(args.state / "files")
     if args.broker is None:  # the workers are this process: load the default model now, time it
         server = embedded(args.state, storage, limits, retention, models, default,
-                          {default: load_or_exit(args.model, "serve")})
+                          {default: load_or_exit(args.model, "serve")}, args.precision)
     else:
         server = scaled(args.broker, storage, limits, retention, models, default)
     app = server.app
     import uvicorn
 
     log.info("serving on http://%s:%d/ (%s; models %s)", args.host, args.port,
-             "embedded" if args.broker is None else f"jobs in {args.broker}", ", ".join(m.name for m in models))
+             f"embedded, {args.precision}" if args.broker is None else f"jobs in {args.broker}",
+             ", ".join(m.name for m in models))
     config = uvicorn.Config(app, log_level="info")
     uvicorn.Server(config).run(sockets=[sock])
     return 0

@@ -20,6 +20,7 @@ import threading
 
 from pipeline.cli import tool_parser
 from pipeline.upscaling.models import add_model_option, load_or_exit
+from pipeline.upscaling.precision import PRECISIONS
 from pipeline.web.dispatch import make_broker
 from pipeline.web.serve import positive
 from pipeline.web.storage import Storage
@@ -36,6 +37,8 @@ def main(argv: list[str] | None = None) -> int:
     add_model_option(parser)
     parser.add_argument("--max-input-mp", type=positive(float, 1000), default=25)
     parser.add_argument("--threads", type=positive(int, 64), default=1, help="jobs at once (default 1)")
+    parser.add_argument("--precision", choices=PRECISIONS, default="float32",
+                        help="bfloat16: about 4x faster on CPUs with AMX (pipeline.upscale --precision)")
     parser.add_argument("--maintenance-chance", type=positive(int, 1_000_000), default=None,
                         help=argparse.SUPPRESS)  # tests: look for dead workers' jobs this often, per million
     args = parser.parse_args(argv)
@@ -45,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     loaded = load_or_exit(args.model, "worker")  # the default model loads now, others on first use
     broker = make_broker(args.broker, args.maintenance_chance)
     workshop = Workshop(broker, RedisStore(args.broker), Storage(args.storage), int(args.max_input_mp * 1e6),
-                        models={loaded.choice.label: loaded})
+                        models={loaded.choice.label: loaded}, precision=args.precision)
     # Timed on this machine, into the shared store: the web process loads no model, so its
     # page's estimate is the workers' measure (the last worker started), not a guess.
     workshop.time_model(loaded.choice.label)
@@ -54,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
     worker.start()
-    log.info("worker %s: jobs from %s, files in %s", workshop.name, args.broker, args.storage)
+    log.info("worker %s: jobs from %s, files in %s, %s", workshop.name, args.broker, args.storage, args.precision)
     stop.wait()
     log.info("stopping: finishing the job in hand")
     worker.stop()

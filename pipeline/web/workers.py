@@ -17,6 +17,7 @@ import dramatiq
 import numpy as np
 
 from pipeline.upscaling.models import choose, load
+from pipeline.upscaling.precision import with_precision
 from pipeline.upscaling.tiles import DEFAULT_TILE
 from pipeline.upscaling.upscaler import Upscaler
 from pipeline.web.dispatch import declare, keep_alive
@@ -30,11 +31,14 @@ RECHECK_MS = 5000
 
 class Workshop:
     def __init__(self, broker: dramatiq.Broker, store: Store, storage: Storage, max_pixels: int,
-                 tile: int = DEFAULT_TILE, models: dict[str, object] | None = None) -> None:
-        """`models`: ones already loaded, by the name jobs give (the rest load on first use)."""
+                 tile: int = DEFAULT_TILE, models: dict[str, object] | None = None,
+                 precision: str = "float32") -> None:
+        """`models`: ones already loaded, by the name jobs give (the rest load on first use);
+        every one computes in `precision` (pipeline/upscaling/precision.py)."""
         self.broker, self.store, self.storage, self.max_pixels, self.tile = broker, store, storage, max_pixels, tile
         self.name = f"{socket.gethostname()}:{os.getpid()}"
-        self.models = dict(models or {})
+        self.precision = precision
+        self.models = {name: with_precision(m, precision) for name, m in (models or {}).items()}
         self.upscalers: dict[tuple[str, bool], Upscaler] = {}
         self.lock = threading.Lock()
         self.actor = declare(broker, self.handle)
@@ -43,7 +47,7 @@ class Workshop:
     def upscaler(self, model: str, self_ensemble: bool) -> Upscaler:
         with self.lock:
             if model not in self.models:
-                self.models[model] = load(choose(model))
+                self.models[model] = with_precision(load(choose(model)), self.precision)
             key = (model, self_ensemble)
             if key not in self.upscalers:
                 self.upscalers[key] = Upscaler(self.models[model], self.tile, self_ensemble=self_ensemble)

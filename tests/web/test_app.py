@@ -141,6 +141,18 @@ def test_formats_quality_and_metadata_are_the_cli_s_and_the_download_keeps_the_s
         assert (refused.status_code, "transparency" in refused.json()["detail"]) == (422, True)
 
 
+def test_the_embedded_worker_computes_in_bfloat16_when_asked(tmp_path, model):
+    server = embedded(tmp_path / "state", str(tmp_path / "state" / "files"), Limits(), Retention(),
+                      [ModelOffer(NAME, "the test model")], NAME, {NAME: model}, "bfloat16")
+    network = server.workshop.models[NAME]
+    assert network.get_layer("head").dtype_policy.name == "mixed_bfloat16"
+    assert network.get_layer("skip_add").dtype_policy.name == "float32"
+    assert model.get_layer("head").dtype_policy.name == "float32"  # the caller's network untouched
+    with TestClient(server.app) as client:
+        state = wait(client, upload(client, png(30, 41)).json()["id"])
+        assert (state["status"], state["output"]["width"]) == ("done", 82)
+
+
 def test_progress_advances_and_the_time_left_shrinks(tmp_path, model):
     with client_for(tmp_path, model, SlowUpscaler(model, tile=8, batch=1)) as client:
         job = upload(client, png(40, 40)).json()
@@ -479,6 +491,7 @@ def test_the_page_limits_models_and_api_description(tmp_path, model):
     (["--max-input-mp", "inf"], "--max-input-mp: inf must be above 0 and at most 1000"),
     (["--port", "99999"], "--port: 99999 is not a port (1-65535)"),
     (["--queue", "0"], "--queue: 0 must be above 0"),
+    (["--precision", "float16"], "--precision: invalid choice: 'float16'"),
 ])
 def test_bad_flags_are_one_line_errors(capsys, args, message):
     status, _, err = call(serve_main, capsys, *args)
