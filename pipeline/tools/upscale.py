@@ -16,7 +16,7 @@ done (exit 1). SIGTERM or Ctrl-C stops after the photo being written: what is fi
 stays, nothing half-written does, and --skip-existing resumes from there. `--precision
 bfloat16` runs the network's body in bfloat16 (pipeline/upscaling/precision.py): about 4x
 faster on CPUs with AMX (recent Xeons), no faster without; the same Y-PSNR within 0.02 dB
-on every test photo, not bit-identical across CPUs.
+on every test photo, and a result that depends on the CPU's bfloat16 kernels.
 """
 
 from __future__ import annotations
@@ -31,19 +31,9 @@ from pipeline.imaging.images import DEFAULT_MAX_PIXELS
 from pipeline.upscaling.batch import Stop, Stopper, find_inputs, plan_outputs, run_stoppable, writable
 from pipeline.upscaling.formats import FORMATS, Output, format_of_path
 from pipeline.upscaling.models import add_model_option, load_or_exit
-from pipeline.upscaling.precision import PRECISIONS, native_bfloat16, with_precision
+from pipeline.upscaling.precision import PRECISIONS, bfloat16_here, with_precision
 from pipeline.upscaling.tiles import DEFAULT_BATCH, DEFAULT_TILE
 from pipeline.upscaling.upscaler import Upscaler
-
-# What --precision bfloat16 does for speed on this CPU, by its best bfloat16 flag (measured:
-# docs/results.md; the Zen 4 probe with AVX-512 BF16 and no AMX ran no faster).
-BFLOAT16_HERE = {
-    "amx_bf16": "computing in bfloat16 on AMX (about 4x float32's speed on a 2-core Xeon)",
-    "avx512_bf16": "computing in bfloat16 with AVX-512 BF16 and no AMX: on a Zen 4 EPYC that ran no faster "
-                   "than float32",
-    None: "computing in bfloat16, emulated: this CPU has no bfloat16 instructions (AMX, AVX-512 BF16), so "
-          "it is slower than float32",
-}
 
 
 def say(line: str) -> None:
@@ -122,7 +112,7 @@ def upscale(args, output: Output, stopper: Stopper) -> int:
     if not problems:
         loaded = load_or_exit(args.model, "upscale")
         if args.precision == "bfloat16":
-            say(BFLOAT16_HERE[native_bfloat16()])
+            say(bfloat16_here())
         up = Upscaler(with_precision(loaded, args.precision), args.tile, args.overlap, args.self_ensemble, args.batch)
         if up.scale != 2:
             items, problems, refused = plan(up.scale)

@@ -9,9 +9,9 @@ a grey level, so the layers that carry the image itself (the interpolation skip,
 it, the output) stay float32; only the residual body, whose output is a small correction,
 runs in bfloat16, and its rounding error is as small as that correction.
 
-Opt-in, not the default: a result then depends on the CPU's bf16 kernels, where float32
-gives the same bytes on every machine we measured, and a CPU without bf16 instructions
-emulates it, slower than float32.
+Opt-in, not the default: a result then depends on the CPU's bf16 kernels (float32 results
+agree across the CPUs we measured to a byte or two of a picture), and a CPU without bf16
+instructions emulates it, slower than float32.
 """
 
 from __future__ import annotations
@@ -21,11 +21,20 @@ from pathlib import Path
 
 PRECISIONS = ("float32", "bfloat16")
 NATIVE_FLAGS = ("amx_bf16", "avx512_bf16")
+# What bfloat16 does for speed on a CPU, by its best bfloat16 flag (measured: docs/results.md;
+# the Zen 4 probe with AVX-512 BF16 and no AMX ran no faster).
+SPEED_BY_FLAG = {
+    "amx_bf16": "computing in bfloat16 on AMX (about 4x float32's speed on a 2-core Xeon)",
+    "avx512_bf16": "computing in bfloat16 with AVX-512 BF16 and no AMX: on a Zen 4 EPYC that ran no faster "
+                   "than float32",
+    None: "computing in bfloat16, emulated: this CPU has no bfloat16 instructions (AMX, AVX-512 BF16), so "
+          "it is slower than float32",
+}
 
 
 def stays_float32(layer_name: str) -> bool:
     """Whether a layer of our networks (pipeline/training/model.py) carries the image itself."""
-    return layer_name.endswith("_skip") or layer_name in ("skip_add", "sr", "lr")
+    return layer_name.endswith("_skip") or layer_name in ("skip_add", "sr")
 
 
 def bfloat16_copy(model):
@@ -67,3 +76,8 @@ def native_bfloat16(cpuinfo: Path = Path("/proc/cpuinfo")) -> str | None:
         return None
     flags = next((line.split(":", 1)[1].split() for line in text.splitlines() if line.startswith("flags")), [])
     return next((flag for flag in NATIVE_FLAGS if flag in flags), None)
+
+
+def bfloat16_here() -> str:
+    """One line for the log: what bfloat16 will do for speed on this CPU."""
+    return SPEED_BY_FLAG[native_bfloat16()]

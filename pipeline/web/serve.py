@@ -29,7 +29,7 @@ from pathlib import Path
 
 from pipeline.cli import tool_parser
 from pipeline.upscaling.models import USE, add_model_option, choose, load_or_exit, shipped
-from pipeline.upscaling.precision import PRECISIONS
+from pipeline.upscaling.precision import PRECISIONS, bfloat16_here
 from pipeline.upscaling.tiles import DEFAULT_TILE, tile_count
 from pipeline.web.app import Limits, ModelOffer, create_app
 from pipeline.web.dispatch import EmbeddedWorkers, live_workers, make_broker
@@ -173,6 +173,8 @@ def main(argv: list[str] | None = None) -> int:
     retention = Retention(args.keep_minutes, args.keep_jobs, args.keep_mb)
     storage = args.storage or str(args.state / "files")
     if args.broker is None:  # the workers are this process: load the default model now, time it
+        if args.precision == "bfloat16":
+            log.info(bfloat16_here())
         server = embedded(args.state, storage, limits, retention, models, default,
                           {default: load_or_exit(args.model, "serve")}, args.precision)
     else:

@@ -20,7 +20,7 @@ import threading
 
 from pipeline.cli import tool_parser
 from pipeline.upscaling.models import add_model_option, load_or_exit
-from pipeline.upscaling.precision import PRECISIONS
+from pipeline.upscaling.precision import PRECISIONS, bfloat16_here
 from pipeline.web.dispatch import make_broker
 from pipeline.web.serve import positive
 from pipeline.web.storage import Storage
@@ -46,6 +46,8 @@ def main(argv: list[str] | None = None) -> int:
     import dramatiq
 
     loaded = load_or_exit(args.model, "worker")  # the default model loads now, others on first use
+    if args.precision == "bfloat16":
+        log.info(bfloat16_here())
     broker = make_broker(args.broker, args.maintenance_chance)
     workshop = Workshop(broker, RedisStore(args.broker), Storage(args.storage), int(args.max_input_mp * 1e6),
                         models={loaded.choice.label: loaded}, precision=args.precision)
