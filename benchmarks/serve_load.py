@@ -1,6 +1,7 @@
 """The web server under load and faults, on loopback only, bounded in count and time.
 
     python -m benchmarks.serve_load [--clients 6] [--photos 8] [--model clean] [--modes embedded scaled1 scaled2]
+                                    [--precision float32|bfloat16] [--name serve_load]
 
 For each mode (the embedded server; scaled out on a local Redis with 1 and 2 worker
 processes): `--clients` threads each upload `--photos` photos of mixed sizes (0.004 to 1 MP),
@@ -14,7 +15,8 @@ disk peak, and what each fault did. "doubled" counts jobs whose result was recor
 than one run (each recording logs "job ID done"; a job may run twice, never finish twice);
 "server_errors" counts 5xx answers other than the designed 503 (queue full) and 507 (disk
 full); /healthz figures leave out the seconds the web process was down for its restart.
-Writes benchmarks/results/serve_load.json.
+Every network computes in `--precision` (the embedded worker's and each worker process's).
+Writes benchmarks/results/<name>.json.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ import psutil
 
 from benchmarks.common import REPO, save
 from pipeline.machine import cpu_model
+from pipeline.upscaling.precision import PRECISIONS
 from tests.support.images import bomb_png, encoded, photo_like
 from tests.support.services import free_port
 
@@ -70,8 +73,8 @@ def form(data: bytes, name: str) -> tuple[bytes, dict]:
 class Stack:
     """The server processes of one mode, in a temp folder."""
 
-    def __init__(self, root: Path, mode: str, model: str) -> None:
-        self.root, self.mode, self.model = root, mode, model
+    def __init__(self, root: Path, mode: str, model: str, precision: str = "float32") -> None:
+        self.root, self.mode, self.model, self.precision = root, mode, model, precision
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.procs: dict[str, subprocess.Popen] = {}
@@ -93,7 +96,7 @@ class Stack:
 
     def web(self) -> None:
         args = [sys.executable, "-m", "pipeline.serve", "--port", str(self.port), "--queue", "8", "--model", self.model,
-                "--state", str(self.root / "state")]
+                "--state", str(self.root / "state"), "--precision", self.precision]
         if self.broker:
             args += ["--broker", self.broker, "--storage", str(self.root / "shared")]
         self.spawn("web", args)
@@ -105,7 +108,8 @@ class Stack:
 
     def worker(self, name: str) -> None:
         self.spawn(name, [sys.executable, "-m", "pipeline.worker", "--broker", self.broker, "--storage",
-                          str(self.root / "shared"), "--model", self.model, "--maintenance-chance", "1000000"])
+                          str(self.root / "shared"), "--model", self.model, "--maintenance-chance", "1000000",
+                          "--precision", self.precision])
 
     def kill(self, name: str) -> None:
         proc = self.procs.pop(name)
@@ -130,10 +134,10 @@ def disk_bytes(folder: Path) -> int:
     return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) if folder.exists() else 0
 
 
-def run_mode(mode: str, clients: int, photos: int, model: str, seed: int) -> dict:
+def run_mode(mode: str, clients: int, photos: int, model: str, seed: int, precision: str) -> dict:
     workers = {"embedded": 0, "scaled1": 1, "scaled2": 2}[mode]
     with tempfile.TemporaryDirectory(prefix=f"serve-load-{mode}-") as tmp:
-        stack = Stack(Path(tmp), mode, model)
+        stack = Stack(Path(tmp), mode, model, precision)
         try:
             return measure(stack, workers, clients, photos, seed)
         finally:
@@ -302,16 +306,18 @@ def main() -> None:
     parser.add_argument("--modes", nargs="+", default=["embedded", "scaled1", "scaled2"],
                         choices=["embedded", "scaled1", "scaled2"])
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--precision", choices=PRECISIONS, default="float32")
+    parser.add_argument("--name", default="serve_load", help="results file: benchmarks/results/<name>.json")
     args = parser.parse_args()
     # A SIGTERM (a stopped benchmark) unwinds like Ctrl-C, so each Stack's `finally` stops its
     # web, worker and redis processes instead of leaving them orphaned on their ports.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     runs = {}
     for mode in args.modes:
-        runs[mode] = run_mode(mode, args.clients, args.photos, args.model, args.seed)
+        runs[mode] = run_mode(mode, args.clients, args.photos, args.model, args.seed, args.precision)
         print(mode, json.dumps(runs[mode]), flush=True)
-    save("serve_load", {"cpu": cpu_model(), "clients": args.clients, "photos": args.photos, "model": args.model,
-                        "runs": runs})
+    save(args.name, {"cpu": cpu_model(), "clients": args.clients, "photos": args.photos, "model": args.model,
+                     "precision": args.precision, "runs": runs})
 
 
 if __name__ == "__main__":

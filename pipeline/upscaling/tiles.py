@@ -6,6 +6,13 @@ size costs no tracing (0.2 s here, which a function traced per shape paid for ev
 Speed per pixel was flat from 256 to 1060 pixels a side on the 2-core Xeon, so what costs
 time is the overlap recomputed around each tile: tiles are as large as memory allows and
 balanced (a 3000-pixel side takes three tiles of 1000, not 1024 + 1024 + 952).
+
+A network computing in bfloat16 (pipeline/upscaling/precision.py) runs its windows in a few
+fixed shapes instead: oneDNN keeps what it built for every new input shape, and in bfloat16
+that is about 200 bytes per LR pixel of the window, never given back, so a folder of
+photos of many sizes, or a server taking uploads, grew without bound (60 photos of 0.1-1
+MP, each its own size, on the AMX Xeon: float32 peaked at 1.7 GB, bfloat16 at 8.1 GB;
+benchmarks/many_sizes.py, docs/results.md).
 """
 
 from __future__ import annotations
@@ -24,6 +31,31 @@ from pipeline.upscaling.inference import model_scale, quantise, run_model, to_ui
 # large keeps both cores busy by itself.
 DEFAULT_TILE = 1024
 DEFAULT_BATCH = 1
+# A server's engines in bfloat16 (pipeline/web/workers.py): 512-pixel tiles. What oneDNN
+# keeps grows with the area of each window shape it has run, and a server meets sizes
+# without end: the 60 photos above, bfloat16 with buckets, peaked at 5.0 GB in 1024 tiles
+# and 2.6 GB in 512 (at the same speed, 3.5 output MP/s, medians of two rounds), where a
+# shape per size reached 8.1 GB at 2.6. On one photo size 512 tiles cost up to half again
+# the pixels (a 1224 x 816 photo, whole in 1024 tiles, takes 3 x 2 windows of 512).
+SERVER_BFLOAT16_TILE = 512
+# Window lengths in fixed shapes: about three a doubling, from 32 up (32, 48, 64, 80, 96,
+# 128, 160, 208, 256, 320, 400, 512, 640, 816, 1024, ...), multiples of 16 because oneDNN's
+# bfloat16 kernels are: a 512-row window 536 wide ran at 4.1 output MP/s, 544 wide at 5.5,
+# and a 6 MP photo in 512 tiles with clean's overlap ran at 3.6 in 556-pixel windows, 4.0
+# in 560.
+BUCKETS_PER_DOUBLING = 3
+SMALLEST_BUCKET = 32
+BUCKET_MULTIPLE = 16
+
+
+def bucket(length: int) -> int:
+    """The fixed window length that holds `length` pixels: the shortest rung of the ladder
+    at least that long."""
+    rung, k = SMALLEST_BUCKET, 0
+    while rung < length:
+        k += 1
+        rung = round(SMALLEST_BUCKET * 2 ** (k / BUCKETS_PER_DOUBLING) / BUCKET_MULTIPLE) * BUCKET_MULTIPLE
+    return rung
 
 
 def spans(length: int, tile: int, overlap: int) -> tuple[int, list[tuple[int, int, int]]]:
@@ -35,9 +67,45 @@ def spans(length: int, tile: int, overlap: int) -> tuple[int, list[tuple[int, in
     window slides back rather than being padded, so every pixel sees only the image's own
     border padding, as in whole-image inference."""
     count = -(-length // tile)
-    edges = [i * length // count for i in range(count + 1)]
     window = min(-(-length // count) + 2 * overlap, length)
-    return window, [(a, b, min(max(a - overlap, 0), length - window)) for a, b in pairwise(edges)]
+    return window, windows(length, count, window, overlap)
+
+
+def bucketed_spans(length: int, tile: int, overlap: int, whole: bool) -> tuple[int, list[tuple[int, int, int]]]:
+    """`spans` in windows of fixed lengths: a rung of `bucket`'s ladder below a full tile's
+    window, or that window (`tile` + 2 `overlap`, up to a multiple of 16), or with `whole`
+    (the image runs whole) one window holding the whole axis, whichever computes the fewest
+    pixels along it. A window runs past the image's far edge (to be padded) only where it
+    holds the whole axis."""
+    top = -(-(tile + 2 * overlap) // BUCKET_MULTIPLE) * BUCKET_MULTIPLE
+    window, count = 0, 0
+    if whole or length <= top:  # one window along the axis
+        window, count = (bucket(length) if whole or bucket(length) <= top else top), 1
+    for rung in [*ladder(top), top]:
+        if 2 * overlap < rung < length:
+            k = -(-length // (rung - 2 * overlap))  # tiles of at most rung - 2 overlap
+            if not count or k * rung < count * window:
+                window, count = rung, k
+    return window, windows(length, count, window, overlap)
+
+
+def windows(length: int, count: int, window: int, overlap: int) -> list[tuple[int, int, int]]:
+    """`count` balanced tiles along an axis, each (start, end, start of its `window`)."""
+    edges = [i * length // count for i in range(count + 1)]
+    return [(a, b, max(min(a - overlap, length - window), 0)) for a, b in pairwise(edges)]
+
+
+def ladder(below: int) -> list[int]:
+    """`bucket`'s rungs shorter than `below`."""
+    rungs = [SMALLEST_BUCKET]
+    while (rung := bucket(rungs[-1] + 1)) < below:
+        rungs.append(rung)
+    return [r for r in rungs if r < below]
+
+
+def computes_in_bfloat16(model) -> bool:
+    """Whether any layer of `model` computes in bfloat16 (precision.bfloat16_copy's body)."""
+    return any(getattr(layer, "compute_dtype", None) == "bfloat16" for layer in getattr(model, "layers", ()))
 
 
 def tile_side(h: int, w: int, tile: int) -> int:
@@ -58,16 +126,22 @@ class TileEngine:
     With an overlap of at least the model's receptive radius the result equals whole-image
     inference within rounding, while memory is bounded by the tile size. Images of at most
     tile x tile pixels run whole (`tile=0`: every image). `batch` windows go into each call.
+
+    `buckets` (by default: when the network computes in bfloat16) runs every window in one
+    of a few fixed shapes (`bucket`), an axis shorter than its window padded by mirroring
+    the image at its far edge: pixels within the receptive radius of that edge then see
+    mirrored image where whole-image inference sees the network's zero padding.
     """
 
     def __init__(self, model, tile: int = DEFAULT_TILE, overlap: int | None = None, batch: int = DEFAULT_BATCH,
-                 self_ensemble: bool = False) -> None:
+                 self_ensemble: bool = False, buckets: bool | None = None) -> None:
         import tensorflow as tf
 
         from pipeline.upscaling.receptive import receptive_radius  # late, like TensorFlow: it imports Keras
 
         self.model, self.scale = model, model_scale(model)
         self.tile, self.batch, self.self_ensemble = tile, batch, self_ensemble
+        self.buckets = computes_in_bfloat16(model) if buckets is None else buckets
         self.overlap = receptive_radius(model) if overlap is None else overlap
 
         def forward(x):
@@ -87,12 +161,17 @@ class TileEngine:
     def layout(self, h: int, w: int) -> tuple[tuple[int, int], list[tuple[int, int, int]], list[tuple[int, int, int]]]:
         """(window height, width), and the row and column spans of the tiles."""
         tile = tile_side(h, w, self.tile)
-        (wh, ys), (ww, xs) = spans(h, tile, self.overlap), spans(w, tile, self.overlap)
+        if self.buckets:
+            whole = self.tile == 0 or h * w <= self.tile**2  # as tile_side decides
+            (wh, ys), (ww, xs) = (bucketed_spans(n, self.tile, self.overlap, whole) for n in (h, w))
+        else:
+            (wh, ys), (ww, xs) = spans(h, tile, self.overlap), spans(w, tile, self.overlap)
         return (wh, ww), ys, xs
 
     def tiles(self, h: int, w: int) -> int:
         """How many tiles an h x w image takes (the unit of progress)."""
-        return tile_count(h, w, self.tile)
+        _, ys, xs = self.layout(h, w)
+        return len(ys) * len(xs)
 
     def bands(self, rgb: np.ndarray, progress: Callable[[int], None] | None = None) -> Iterator[np.ndarray]:
         """(h, w, 3) uint8 in; out come the (h * scale, w * scale, 3) uint8 result's rows, a
@@ -110,7 +189,10 @@ class TileEngine:
             chunk = jobs[first:first + self.batch]
             x = np.empty((len(chunk), wh, ww, 3), np.uint8)
             for i, (_, (_, _, wy), (_, _, wx)) in enumerate(chunk):
-                x[i] = rgb[wy:wy + wh, wx:wx + ww]
+                part = rgb[wy:wy + wh, wx:wx + ww]
+                if part.shape[:2] != (wh, ww):  # a bucket longer than the image
+                    part = np.pad(part, ((0, wh - part.shape[0]), (0, ww - part.shape[1]), (0, 0)), "symmetric")
+                x[i] = part
             sr = to_uint8(run_model(self._run, x, True)) if self.self_ensemble else self._run(x)
             for i, (row, (y0, y1, wy), (x0, x1, wx)) in enumerate(chunk):
                 if row not in rows:

@@ -30,7 +30,7 @@ from pathlib import Path
 from pipeline.cli import tool_parser
 from pipeline.upscaling.models import USE, add_model_option, choose, load_or_exit, shipped
 from pipeline.upscaling.precision import PRECISIONS, bfloat16_here
-from pipeline.upscaling.tiles import DEFAULT_TILE, tile_count
+from pipeline.upscaling.tiles import tile_count
 from pipeline.web.app import Limits, ModelOffer, create_app
 from pipeline.web.dispatch import EmbeddedWorkers, live_workers, make_broker
 from pipeline.web.service import Retention, Service
@@ -92,7 +92,7 @@ class Server:
 def assemble(broker, store, storage: Storage, limits: Limits, retention: Retention, models: list[ModelOffer],
              default: str, loaded: dict, precision: str = "float32") -> Server:
     """The app, its job service and (embedded) its workers, wired together."""
-    workshop = Workshop(broker, store, storage, limits.max_pixels, DEFAULT_TILE, loaded, precision)
+    workshop = Workshop(broker, store, storage, limits.max_pixels, None, loaded, precision)
     # Every shipped model is x2; a scaled-out web process loads none and takes that.
     scale = workshop.upscaler(default, False).scale if loaded else 2
     service = Service(store, storage, workshop.send, scale, tile_count, limits.queue, limits.max_pixels, retention)

@@ -18,7 +18,7 @@ import numpy as np
 
 from pipeline.upscaling.models import choose, load
 from pipeline.upscaling.precision import with_precision
-from pipeline.upscaling.tiles import DEFAULT_TILE
+from pipeline.upscaling.tiles import DEFAULT_TILE, SERVER_BFLOAT16_TILE
 from pipeline.upscaling.upscaler import Upscaler
 from pipeline.web.dispatch import declare, keep_alive
 from pipeline.web.runner import rate_key, run_job
@@ -31,10 +31,14 @@ RECHECK_MS = 5000
 
 class Workshop:
     def __init__(self, broker: dramatiq.Broker, store: Store, storage: Storage, max_pixels: int,
-                 tile: int = DEFAULT_TILE, models: dict[str, object] | None = None,
+                 tile: int | None = None, models: dict[str, object] | None = None,
                  precision: str = "float32") -> None:
         """`models`: ones already loaded, by the name jobs give (the rest load on first use);
-        every one computes in `precision` (pipeline/upscaling/precision.py)."""
+        every one computes in `precision` (pipeline/upscaling/precision.py). `tile`: by
+        default the tool's, and in bfloat16 smaller (tiles.SERVER_BFLOAT16_TILE: a server
+        meets photo sizes without end)."""
+        if tile is None:
+            tile = SERVER_BFLOAT16_TILE if precision == "bfloat16" else DEFAULT_TILE
         self.broker, self.store, self.storage, self.max_pixels, self.tile = broker, store, storage, max_pixels, tile
         self.name = f"{socket.gethostname()}:{os.getpid()}"
         self.precision = precision

@@ -18,6 +18,7 @@ from PIL import Image
 from pipeline.imaging.metadata import exif_summary
 from pipeline.tools.upscale import main as upscale_main
 from pipeline.upscaling.inference import load_model
+from pipeline.upscaling.tiles import SERVER_BFLOAT16_TILE
 from pipeline.upscaling.upscaler import Upscaler
 from pipeline.web.app import Limits, ModelOffer
 from pipeline.web.serve import embedded
@@ -148,6 +149,8 @@ def test_the_embedded_worker_computes_in_bfloat16_when_asked(tmp_path, model):
     assert network.get_layer("head").dtype_policy.name == "mixed_bfloat16"
     assert network.get_layer("skip_add").dtype_policy.name == "float32"
     assert model.get_layer("head").dtype_policy.name == "float32"  # the caller's network untouched
+    engine = server.workshop.upscaler(NAME, False).engine
+    assert (engine.tile, engine.buckets) == (SERVER_BFLOAT16_TILE, True)  # bounded memory (tiles.py)
     with TestClient(server.app) as client:
         state = wait(client, upload(client, png(30, 41)).json()["id"])
         assert (state["status"], state["output"]["width"]) == ("done", 82)
