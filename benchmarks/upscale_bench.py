@@ -20,7 +20,9 @@
 - with `--precision bfloat16`, the models and the tool both compute in bfloat16
   (pipeline/upscaling/precision.py), so the ratio is the tool's overhead at that speed;
 - how far the tiled result is from whole-image inference (max difference in 8-bit levels)
-  on a 2 MP photo, and a 6 MP photo with the previous default (512-pixel tiles).
+  on a 2 MP photo, and a 6 MP photo with the previous default (512-pixel tiles); in
+  bfloat16 both run in fixed window shapes (pipeline/upscaling/tiles.py), the whole image
+  mirrored past its far edges to a rung, so their edges differ by more than rounding.
 Models are shipped names or paths (models/model.keras needs a `dvc repro`). Keep the
 machine otherwise idle.
 """
