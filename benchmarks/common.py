@@ -9,6 +9,8 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
+
 from pipeline.machine import machine
 
 REPO = Path(__file__).resolve().parents[1]
@@ -34,6 +36,16 @@ def run_child(args: list[str], cwd: Path = REPO, env: dict | None = None) -> dic
     _, inner, rss = line.split()
     return {"wall_s": time.perf_counter() - start, "run_s": float(inner), "peak_mib": float(rss),
             "stdout": proc.stdout, "stderr": proc.stderr}
+
+
+def photo_pixels(h: int, w: int, seed: int, grid: tuple[int, int] = (30, 45)) -> np.ndarray:
+    """An (h, w, 3) uint8 image with photo-like structure: random colours on a `grid`,
+    bicubically smoothed to size, plus fine texture. Seeded, so every run sees the same."""
+    from PIL import Image
+
+    rng = np.random.default_rng(seed)
+    coarse = Image.fromarray(rng.integers(0, 256, (*grid, 3), dtype=np.uint8)).resize((w, h), Image.BICUBIC)
+    return np.clip(np.asarray(coarse) + rng.normal(0, 6, (h, w, 1)), 0, 255).astype(np.uint8)
 
 
 def save(name: str, result: dict) -> None:

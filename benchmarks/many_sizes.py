@@ -26,7 +26,7 @@ import time
 
 import numpy as np
 
-from benchmarks.common import run_child, save
+from benchmarks.common import photo_pixels, run_child, save
 from pipeline.machine import cpu_model
 
 CONFIGS = {"float32": ("float32", False, 1024), "bfloat16, a shape per size": ("bfloat16", False, 1024),
@@ -45,15 +45,6 @@ def sizes(count: int, seed: int = 0) -> list[tuple[int, int]]:
     return out
 
 
-def image(h: int, w: int, seed: int) -> np.ndarray:
-    """Smooth shapes and fine texture, like benchmarks.upscale_bench's photos."""
-    from PIL import Image
-
-    rng = np.random.default_rng(seed)
-    coarse = Image.fromarray(rng.integers(0, 256, (12, 16, 3), dtype=np.uint8)).resize((w, h), Image.BICUBIC)
-    return np.clip(np.asarray(coarse) + rng.normal(0, 6, (h, w, 1)), 0, 255).astype(np.uint8)
-
-
 def resident_mib() -> float:
     return int(open("/proc/self/statm").read().split()[1]) * 4096 / 2**20
 
@@ -69,7 +60,7 @@ def child(model: str, precision: str, buckets: bool, tile: int, count: int, out:
     engine = TileEngine(network, tile=tile, buckets=buckets)
     shapes, rss, seconds, pixels, results = set(), [], 0.0, 0, []
     for i, (h, w) in enumerate(sizes(count)):
-        lr = image(h, w, i)
+        lr = photo_pixels(h, w, i, grid=(12, 16))
         (wh, ww), _, _ = engine.layout(h, w)
         shapes.add((wh, ww))
         start = time.perf_counter()

@@ -40,8 +40,9 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from benchmarks.common import run_child, save
+from benchmarks.common import photo_pixels, run_child, save
 from pipeline.machine import cpu_model
+from pipeline.upscaling.precision import PRECISIONS
 from pipeline.upscaling.receptive import receptive_radius
 from pipeline.upscaling.tiles import DEFAULT_TILE, TileEngine
 
@@ -50,10 +51,7 @@ def make_photo(path: Path, megapixels: float, seed: int = 0) -> tuple[int, int]:
     """A JPEG with photo-like structure (smooth shapes plus fine texture) of about that size."""
     w = int((megapixels * 1e6 * 3 / 2) ** 0.5)
     h = int(megapixels * 1e6 / w)
-    rng = np.random.default_rng(seed)
-    coarse = Image.fromarray(rng.integers(0, 256, (30, 45, 3), dtype=np.uint8)).resize((w, h), Image.BICUBIC)
-    texture = rng.normal(0, 6, (h, w, 1))
-    Image.fromarray(np.clip(np.asarray(coarse) + texture, 0, 255).astype(np.uint8)).save(path, quality=92)
+    Image.fromarray(photo_pixels(h, w, seed)).save(path, quality=92)
     return w, h
 
 
@@ -148,7 +146,7 @@ def main() -> None:
     parser.add_argument("--formats", nargs="+", default=["png"], choices=["png", "jpeg", "webp"],
                         help="output formats; all but png for the first model only")
     parser.add_argument("--repeats", type=int, default=2, help="runs of each input, in turn")
-    parser.add_argument("--precision", choices=["float32", "bfloat16"], default="float32")
+    parser.add_argument("--precision", choices=PRECISIONS, default="float32")
     parser.add_argument("--name", default="upscale", help="writes benchmarks/results/<name>.json")
     args = parser.parse_args()
     runs, speeds, diffs = [], {}, {}

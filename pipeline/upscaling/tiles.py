@@ -97,10 +97,11 @@ def windows(length: int, count: int, window: int, overlap: int) -> list[tuple[in
 
 def ladder(below: int) -> list[int]:
     """`bucket`'s rungs shorter than `below`."""
-    rungs = [SMALLEST_BUCKET]
-    while (rung := bucket(rungs[-1] + 1)) < below:
+    rungs, rung = [], SMALLEST_BUCKET
+    while rung < below:
         rungs.append(rung)
-    return [r for r in rungs if r < below]
+        rung = bucket(rung + 1)
+    return rungs
 
 
 def computes_in_bfloat16(model) -> bool:
@@ -108,10 +109,15 @@ def computes_in_bfloat16(model) -> bool:
     return any(getattr(layer, "compute_dtype", None) == "bfloat16" for layer in getattr(model, "layers", ()))
 
 
+def runs_whole(h: int, w: int, tile: int) -> bool:
+    """Whether an h x w image runs in one window: it holds no more than tile x tile pixels
+    (or `tile` is 0)."""
+    return tile <= 0 or h * w <= tile**2
+
+
 def tile_side(h: int, w: int, tile: int) -> int:
-    """The tile side an h x w image is cut by: `tile`, or the whole image when it holds no
-    more than tile x tile pixels (or `tile` is 0)."""
-    return tile if tile > 0 and tile**2 < h * w else max(h, w)
+    """The tile side an h x w image is cut by: `tile`, or the whole image (`runs_whole`)."""
+    return max(h, w) if runs_whole(h, w, tile) else tile
 
 
 def tile_count(h: int, w: int, tile: int = DEFAULT_TILE) -> int:
@@ -160,11 +166,11 @@ class TileEngine:
 
     def layout(self, h: int, w: int) -> tuple[tuple[int, int], list[tuple[int, int, int]], list[tuple[int, int, int]]]:
         """(window height, width), and the row and column spans of the tiles."""
-        tile = tile_side(h, w, self.tile)
         if self.buckets:
-            whole = self.tile == 0 or h * w <= self.tile**2  # as tile_side decides
+            whole = runs_whole(h, w, self.tile)
             (wh, ys), (ww, xs) = (bucketed_spans(n, self.tile, self.overlap, whole) for n in (h, w))
         else:
+            tile = tile_side(h, w, self.tile)
             (wh, ys), (ww, xs) = spans(h, tile, self.overlap), spans(w, tile, self.overlap)
         return (wh, ww), ys, xs
 
