@@ -21,6 +21,7 @@ from pathlib import Path
 from benchmarks.common import save
 from pipeline.machine import cpu_model
 from pipeline.params import Downscale
+from pipeline.upscaling.precision import PRECISIONS, with_precision
 
 OFF = {"method": "matlab", "kernels": [], "blur_sigma": [], "blur_prob": 1.0, "noise_sigma": [], "noise_prob": 1.0,
        "jpeg_quality": [], "jpeg_prob": 1.0, "jpeg_twice": 0.0}
@@ -74,13 +75,18 @@ def main() -> None:
     parser.add_argument("--models", nargs="+", default=["clean", "photo"], help="shipped names or .keras paths")
     parser.add_argument("--only", nargs="*", default=list(CONDITIONS), choices=list(CONDITIONS))
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--self-ensemble", action="store_true",
+                        help="each model averaged over the 8 flips and rotations")
+    parser.add_argument("--precision", default="float32", choices=PRECISIONS,
+                        help="bfloat16 scores within 0.012 dB of float32 (results/precision_buckets_xeon.json)")
     parser.add_argument("--name", default="worn_inputs", help="results file: benchmarks/results/<name>.json")
     args = parser.parse_args()
     from pipeline.training.devices import configure_tensorflow
     from pipeline.upscaling.models import choose, load
 
     configure_tensorflow(args.seed)
-    engines = {spec: load(choose(spec)).engine() for spec in args.models}
+    engines = {spec: with_precision(load(choose(spec)), args.precision).engine(self_ensemble=args.self_ensemble)
+               for spec in args.models}
     results = {}
     for name in args.only:
         worn = condition(CONDITIONS[name])
@@ -88,6 +94,7 @@ def main() -> None:
         print(name, results[name], flush=True)
         # After every condition: a run stopped midway keeps what it measured.
         save(args.name, {"cpu": cpu_model(), "folders": [str(f) for f in args.folders], "seed": args.seed,
+                         "self_ensemble": args.self_ensemble, "precision": args.precision,
                          "conditions": {n: CONDITIONS[n] for n in results}, "results": results})
 
 

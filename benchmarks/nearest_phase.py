@@ -1,0 +1,74 @@
+"""How much of a nearest-neighbour input's low score is its phase, not its aliasing.
+
+    python -m benchmarks.nearest_phase HR_FOLDER ... [--limit 12] [--name nearest_phase]
+
+A 2x nearest downscale keeps one pixel of each 2x2 block, and programs disagree on which:
+Pillow (and MATLAB) the lower-right, OpenCV and numpy's `[::2, ::2]` the upper-left. Every
+other kernel the project knows, and the networks, put an LR pixel at the centre of its
+block, half an HR pixel from either. This scores, per kernel and image, the same cubic
+spline placed at the centre (what bicubic and the networks assume), at the kernel's true
+phase, and averaged over the two phases (the best answer for an input whose program is
+unknown), beside the project's bicubic baseline. No network runs: it bounds what a model
+could gain on nearest inputs by placement alone. Writes benchmarks/results/<name>.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+from pathlib import Path
+
+import numpy as np
+from scipy import ndimage
+
+from benchmarks.common import save
+from pipeline.imaging.images import list_images, load_rgb
+from pipeline.imaging.quality import psnr_y
+from pipeline.imaging.resize import downscale, interpolate, modcrop
+
+SCALE = 2
+# The HR index an LR pixel's sample sits at is 2i + PHASE: 0.5 is the block's centre.
+PHASE = {"nearest": 1.0, "nearest_opencv": 0.0}
+CENTRE = 0.5
+
+
+def spline_up(lr: np.ndarray, phase: float) -> np.ndarray:
+    """`lr` twice the size by a cubic spline, LR pixel i placed at HR index 2i + `phase`."""
+    h, w = lr.shape[0] * SCALE, lr.shape[1] * SCALE
+    rows, cols = np.meshgrid((np.arange(h) - phase) / SCALE, (np.arange(w) - phase) / SCALE, indexing="ij")
+    planes = [ndimage.map_coordinates(lr[..., c].astype(np.float64), [rows, cols], order=3, mode="reflect")
+              for c in range(lr.shape[2])]
+    return np.stack(planes, axis=-1)
+
+
+def as_uint8(x: np.ndarray) -> np.ndarray:
+    return np.clip(np.round(x), 0, 255).astype(np.uint8)
+
+
+def image_scores(hr: np.ndarray, kernel: str) -> dict[str, float]:
+    lr = downscale(hr, SCALE, kernel)
+    both = np.mean([spline_up(lr, p) for p in PHASE.values()], axis=0)
+    return {"bicubic": psnr_y(interpolate(lr, SCALE, "matlab"), hr, SCALE),
+            "spline, centred": psnr_y(as_uint8(spline_up(lr, CENTRE)), hr, SCALE),
+            "spline, true phase": psnr_y(as_uint8(spline_up(lr, PHASE[kernel])), hr, SCALE),
+            "spline, both phases averaged": psnr_y(as_uint8(both), hr, SCALE)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("folders", nargs="+", type=Path, help="HR images")
+    parser.add_argument("--limit", type=int, default=12, help="the first N images of each folder, sorted")
+    parser.add_argument("--name", default="nearest_phase", help="results file: benchmarks/results/<name>.json")
+    args = parser.parse_args()
+    files = [f for folder in args.folders for f in list_images(folder)[:args.limit]]
+    hrs = [modcrop(load_rgb(f), SCALE) for f in files]
+    results = {}
+    for kernel in PHASE:
+        per_image = [image_scores(hr, kernel) for hr in hrs]
+        results[kernel] = {way: round(statistics.mean(s[way] for s in per_image), 3) for way in per_image[0]}
+        print(kernel, results[kernel], flush=True)
+    save(args.name, {"images": [str(f) for f in files], "results": results})
+
+
+if __name__ == "__main__":
+    main()
