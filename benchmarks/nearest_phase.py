@@ -47,10 +47,11 @@ def as_uint8(x: np.ndarray) -> np.ndarray:
 
 def image_scores(hr: np.ndarray, kernel: str) -> dict[str, float]:
     lr = downscale(hr, SCALE, kernel)
-    both = np.mean([spline_up(lr, p) for p in PHASE.values()], axis=0)
+    placed = {p: spline_up(lr, p) for p in (CENTRE, *PHASE.values())}
+    both = np.mean([placed[p] for p in PHASE.values()], axis=0)
     return {"bicubic": psnr_y(interpolate(lr, SCALE, "matlab"), hr, SCALE),
-            "spline, centred": psnr_y(as_uint8(spline_up(lr, CENTRE)), hr, SCALE),
-            "spline, true phase": psnr_y(as_uint8(spline_up(lr, PHASE[kernel])), hr, SCALE),
+            "spline, centred": psnr_y(as_uint8(placed[CENTRE]), hr, SCALE),
+            "spline, true phase": psnr_y(as_uint8(placed[PHASE[kernel]]), hr, SCALE),
             "spline, both phases averaged": psnr_y(as_uint8(both), hr, SCALE)}
 
 
