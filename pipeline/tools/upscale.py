@@ -3,7 +3,7 @@
     python -m pipeline.upscale photo.jpg albums/ --out out/ [--recursive] [--skip-existing]
                                [--model photo|clean|PATH] [--format auto|png|jpeg|webp] [--quality Q]
                                [--strip-metadata] [--overwrite] [--tile 1024] [--self-ensemble]
-                               [--precision float32|bfloat16]
+                               [--precision float32|bfloat16] [--nearest-input pillow|opencv]
 
 Each input `name.ext` becomes `OUT/name.<ext of the format>`; a folder's photos keep their
 place under OUT (with --recursive, the whole tree). `--out` may name a file when there is one
@@ -17,6 +17,9 @@ stays, nothing half-written does, and --skip-existing resumes from there. `--pre
 bfloat16` runs the network's body in bfloat16 (pipeline/upscaling/precision.py): about 4x
 faster on CPUs with AMX (recent Xeons), no faster without; the same Y-PSNR within 0.02 dB
 on every test photo, and a result that depends on the CPU's bfloat16 kernels.
+`--nearest-input` is for inputs you know were made small by nearest-neighbour (no blind
+model can place them: pipeline/upscaling/recentring.py): `pillow` (also MATLAB) or `opencv`
+(also numpy's a[::2, ::2]) moves the result to where the scene is.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from pipeline.upscaling.batch import Stop, Stopper, find_inputs, plan_outputs, r
 from pipeline.upscaling.formats import FORMATS, Output, format_of_path
 from pipeline.upscaling.models import add_model_option, load_or_exit
 from pipeline.upscaling.precision import PRECISIONS, bfloat16_here, with_precision
+from pipeline.upscaling.recentring import PROGRAMS
 from pipeline.upscaling.tiles import DEFAULT_BATCH, DEFAULT_TILE
 from pipeline.upscaling.upscaler import Upscaler
 
@@ -58,6 +62,8 @@ def parse(argv: list[str] | None):
     parser.add_argument("--self-ensemble", action="store_true", help="average 8 flips/rotations (8x slower)")
     parser.add_argument("--precision", choices=PRECISIONS, default="float32",
                         help="bfloat16: about 4x faster on CPUs with AMX, within 0.02 dB (docs/results.md)")
+    parser.add_argument("--nearest-input", choices=PROGRAMS, default=None,
+                        help="the inputs were made small by this program's nearest-neighbour (docs/results.md)")
     parser.add_argument("--max-pixels", type=int, default=DEFAULT_MAX_PIXELS,
                         help="refuse inputs with more pixels than this (decompression bombs)")
     args = parser.parse_args(argv)
@@ -113,7 +119,8 @@ def upscale(args, output: Output, stopper: Stopper) -> int:
         loaded = load_or_exit(args.model, "upscale")
         if args.precision == "bfloat16":
             say(bfloat16_here())
-        up = Upscaler(with_precision(loaded, args.precision), args.tile, args.overlap, args.self_ensemble, args.batch)
+        up = Upscaler(with_precision(loaded, args.precision), args.tile, args.overlap, args.self_ensemble, args.batch,
+                      args.nearest_input)
         if up.scale != 2:
             items, problems, refused = plan(up.scale)
     for line in problems + refused:

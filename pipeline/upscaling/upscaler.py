@@ -26,6 +26,7 @@ from pipeline.outputs import atomic_path
 from pipeline.upscaling.formats import DEFAULT_OUTPUT, Output
 from pipeline.upscaling.models import Loaded
 from pipeline.upscaling.png_stream import PngStream
+from pipeline.upscaling.recentring import moved, moved_bands
 from pipeline.upscaling.tiles import DEFAULT_BATCH, DEFAULT_TILE, TileEngine
 
 # ISA-L's level 1 (png_stream says why ISA-L and what it costs in size), not the pipeline's
@@ -70,11 +71,14 @@ class Upscaler:
     """One loaded model turning images into 2x images."""
 
     def __init__(self, model, tile: int = DEFAULT_TILE, overlap: int | None = None,
-                 self_ensemble: bool = False, batch: int = DEFAULT_BATCH) -> None:
-        """`model`: a Keras network, or a models.Loaded (a shipped router among them)."""
+                 self_ensemble: bool = False, batch: int = DEFAULT_BATCH, nearest_input: str | None = None) -> None:
+        """`model`: a Keras network, or a models.Loaded (a shipped router among them).
+        `nearest_input`: the program (recentring.PROGRAMS) whose nearest-neighbour shrink made
+        the inputs: the results are then moved to where their scene is; None when unknown."""
         self.engine = (model.engine(tile, overlap, batch, self_ensemble) if isinstance(model, Loaded)
                        else TileEngine(model, tile, overlap, batch, self_ensemble))
         self.scale = self.engine.scale
+        self.nearest_input = nearest_input
         self._encoder = ThreadPoolExecutor(1, thread_name_prefix="encode")
 
     def plan(self, d: Decoded, output: Output = DEFAULT_OUTPUT) -> Plan:
@@ -100,8 +104,12 @@ class Upscaler:
         h, w = d.rgb.shape[:2]
         rgb = rgb_to_srgb(d.rgb, d.icc_profile) if to_srgb else d.rgb
         alpha = None if d.alpha is None else pillow_resize(d.alpha, (h * self.scale, w * self.scale))
+        bands = self.engine.bands(rgb, progress)
+        if self.nearest_input:
+            bands = moved_bands(bands, self.scale, self.nearest_input)
+            alpha = None if alpha is None else moved(alpha, self.scale, self.nearest_input)
         top = 0
-        for band in self.engine.bands(rgb, progress):
+        for band in bands:
             pixels = np.asarray(Image.fromarray(band).convert("L"))[..., None] if d.grayscale else band
             if alpha is not None:
                 pixels = np.concatenate([pixels, alpha[top:top + len(band), :, None]], axis=-1)

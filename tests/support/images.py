@@ -20,6 +20,13 @@ def photo_like(h: int, w: int, seed: int = 0) -> np.ndarray:
     return np.clip(base + noise, 0, 255).astype(np.uint8)
 
 
+def smooth_field(h: int, w: int, seed: int = 0, cells: int = 5) -> np.ndarray:
+    """A smooth colour field with no noise (`cells` x `cells` random colours, bicubic): where
+    a sample sits is then all that tells two of its downscales apart."""
+    coarse = np.random.default_rng(seed).integers(0, 256, (cells, cells, 3), dtype=np.uint8)
+    return np.asarray(Image.fromarray(coarse).resize((w, h), Image.Resampling.BICUBIC))
+
+
 def distinct_photo(h: int, w: int, seed: int) -> np.ndarray:
     """Photo-like images whose structure differs by seed (for perceptual-hash tests)."""
     rng = np.random.default_rng(seed + 1000)
