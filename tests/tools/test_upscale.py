@@ -372,7 +372,6 @@ def test_argument_errors_are_stated_before_any_work(tmp_path, model_path, args, 
     assert Image.open(src).size == (10, 12)
 
 
-
 def test_a_nearest_made_input_gains_from_naming_its_program(tmp_path, capsys):
     """`--nearest-input pillow` on what Pillow's nearest made: better than leaving it where the
     network assumes it is, and naming the other program is worse than either (the shipped

@@ -26,6 +26,22 @@ def test_python_api_takes_and_returns_pil_images(model_path):
     assert (cmyk.size, cmyk.mode) == ((26, 18), "RGB")
 
 
+def test_a_named_nearest_input_moves_every_band_and_the_alpha_as_one_image(model_path):
+    """In tiles of 8 the result comes in many bands; moved, it is the whole result moved."""
+    from pipeline.upscaling.inference import load_model
+    from pipeline.upscaling.recentring import moved
+    from pipeline.upscaling.upscaler import Upscaler
+
+    model = load_model(model_path)
+    rgba = Image.fromarray(photo_like(21, 13)).convert("RGBA")
+    rgba.putalpha(Image.fromarray(np.tile(np.linspace(0, 255, 13).astype(np.uint8), (21, 1))))
+    plain = np.asarray(Upscaler(model, tile=8).process(rgba))
+    named = np.asarray(Upscaler(model, tile=8, nearest_input="opencv").process(rgba))
+    assert np.array_equal(named[..., :3], moved(plain[..., :3], 2, "opencv"))
+    assert np.array_equal(named[..., 3], moved(plain[..., 3], 2, "opencv"))
+    assert not np.array_equal(named, plain)
+
+
 def test_the_file_holds_what_the_python_api_returns_and_a_stopped_one_leaves_nothing(tmp_path, model_path):
     from pipeline.imaging.images import decode
     from pipeline.upscaling.inference import load_model
