@@ -31,6 +31,7 @@ REASONS = {
     "too_small": "a side below filter.min_side",
     "low_detail": "mean luma gradient below filter.min_detail (flat or blurred)",
     "few_colors": "fewer distinct colours than filter.min_colors (graphics, not a photo)",
+    "upscaled": "every k x k block one colour: blown up by nearest-neighbour, so no detail at its size",
     "duplicate": "perceptual hash within filter.dedupe_distance of a larger kept image",
 }
 
@@ -60,6 +61,29 @@ def distinct_colors(rgb: np.ndarray, side: int = 128) -> int:
     logos and diagrams stay at a few dozen while photos reach thousands (grayscale ~150-256)."""
     thumb = np.asarray(Image.fromarray(rgb).resize((side, side), Image.Resampling.NEAREST))
     return len(np.unique(thumb.reshape(-1, 3), axis=0))
+
+
+def replication(rgb: np.ndarray, factors: tuple[int, ...] = (4, 3, 2)) -> int:
+    """The factor k at which every k x k block of `rgb` (at some alignment on each axis) is
+    one colour (the largest such k), or 0. Such an image was made large by repeating pixels: as HR it teaches
+    blocks and scores a model against them (skimage's moon.png is 256 pixels shown at 512).
+    Exact equality, so only lossless files are caught; a JPEG of one is not."""
+    rows = np.append((rgb[1:] == rgb[:-1]).all(axis=(1, 2)), True)  # row i equals row i + 1
+    candidates = [k for k in factors if _in_runs(rows, k)]
+    if not candidates:  # a photo: decided without comparing columns
+        return 0
+    cols = np.append((rgb[:, 1:] == rgb[:, :-1]).all(axis=(0, 2)), True)
+    return next((k for k in candidates if _in_runs(cols, k)), 0)
+
+
+def _in_runs(same: np.ndarray, k: int) -> bool:
+    """Whether, from some offset, the lines come in runs of k equal ones (partial runs at the
+    ends allowed), with at least two whole runs."""
+    for start in range(k):
+        runs = (len(same) - start) // k
+        if runs >= 2 and same[start:start + runs * k].reshape(runs, k)[:, :k - 1].all():
+            return True
+    return False
 
 
 def split_of(key: str, val_fraction: float, test_fraction: float) -> str:
@@ -96,6 +120,9 @@ def assess(job: tuple[Path, str], p: Filter, out: Path) -> Verdict:
     v.colors = distinct_colors(rgb)
     if v.colors < p.min_colors:
         return v.reject("few_colors", f"{v.colors} colours below filter.min_colors={p.min_colors}")
+    if k := replication(rgb):
+        return v.reject("upscaled", f"every {k}x{k} block is one colour: a {v.width // k}x{v.height // k} "
+                                    f"image blown up {k}x by nearest-neighbour")
     v.phash = str(imagehash.phash(Image.fromarray(rgb)))
     v.split = split_of(hashlib.sha1(src.read_bytes()).hexdigest(), p.val_fraction, p.test_fraction)
     save_png(rgb, out / v.split / out_name)

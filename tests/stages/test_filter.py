@@ -50,13 +50,14 @@ def make_corpus(folder: Path) -> dict[str, str]:
     graphic[:, ::4] = (255, 0, 0)
     graphic[::6, :] = (0, 0, 255)
     Image.fromarray(graphic).save(folder / "graphic.png")
+    photo(11, 48, 64).resize((128, 96), Image.Resampling.NEAREST).save(folder / "doubled.png")
     return {
         "good.jpg": "", "good.png": "", "good.webp": "", "cmyk.jpg": "", "gray16.png": "",
         "rotated.jpg": "", "palette_alpha.png": "alpha", "animated.gif": "animated",
         "bomb.png": "bomb", "truncated.jpg": "undecodable", "zero.png": "undecodable",
         "page.jpg": "undecodable", "z_exact_copy.png": "duplicate", "resized_copy.png": "duplicate",
         "reencoded_copy.jpg": "duplicate", "flat.png": "low_detail", "blurred.png": "low_detail",
-        "small.png": "too_small", "graphic.png": "few_colors",
+        "small.png": "too_small", "graphic.png": "few_colors", "doubled.png": "upscaled",
     }
 
 
@@ -79,6 +80,8 @@ def test_every_input_gets_the_expected_verdict(tmp_path):
     kept = {n for n, r in rows.items() if r["verdict"] == "kept"}
     for name in ("z_exact_copy.png", "resized_copy.png", "reencoded_copy.jpg"):
         assert rows[name]["duplicate_of"] in kept
+    assert rows["doubled.png"]["detail"] == ("every 2x2 block is one colour: a 64x48 image blown up 2x "
+                                             "by nearest-neighbour")
     assert rows["rotated.jpg"]["width"] == "80"
     assert rows["rotated.jpg"]["height"] == "120"
     assert all((out / split).is_dir() for split in ("train", "val", "test"))  # even if empty
