@@ -64,10 +64,10 @@ def distinct_colors(rgb: np.ndarray, side: int = 128) -> int:
 
 
 def replication(rgb: np.ndarray, factors: tuple[int, ...] = (4, 3, 2)) -> int:
-    """The factor k at which every k x k block of `rgb` (at some alignment on each axis) is
-    one colour (the largest such k), or 0. Such an image was made large by repeating pixels: as HR it teaches
-    blocks and scores a model against them (skimage's moon.png is 256 pixels shown at 512).
-    Exact equality, so only lossless files are caught; a JPEG of one is not."""
+    """The largest factor k at which every k x k block of `rgb` (at some alignment on each
+    axis) is one colour, or 0. Such an image was made large by repeating pixels: as HR it
+    teaches blocks and scores a model against them (skimage's moon.png is 256 pixels shown
+    at 512). Exact equality, so only lossless files are caught; a JPEG of one is not."""
     rows = np.append((rgb[1:] == rgb[:-1]).all(axis=(1, 2)), True)  # row i equals row i + 1
     candidates = [k for k in factors if _in_runs(rows, k)]
     if not candidates:  # a photo: decided without comparing columns
