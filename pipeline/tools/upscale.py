@@ -19,7 +19,7 @@ faster on CPUs with AMX (recent Xeons), no faster without; the same Y-PSNR withi
 on every test photo, and a result that depends on the CPU's bfloat16 kernels.
 `--nearest-input` is for inputs you know were made small by nearest-neighbour (no blind
 model can place them: pipeline/upscaling/recentring.py): `pillow` (also MATLAB) or `opencv`
-(also numpy's a[::2, ::2]) moves the result to where the scene is.
+(also numpy's a[::2, ::2]) moves the result to where the scene is (the web page asks too).
 """
 
 from __future__ import annotations
@@ -75,7 +75,7 @@ def parse(argv: list[str] | None):
         parser.error("--overwrite and --skip-existing: choose one")
     fmt = args.format if args.format != "auto" or len(args.inputs) > 1 else format_of_path(args.out) or "auto"
     try:
-        output = Output(args.format, args.quality, args.strip_metadata)
+        output = Output(args.format, args.quality, args.strip_metadata, args.nearest_input)
         Output(fmt, args.quality)  # --quality with a PNG --out is a mistake too
     except ValueError as e:
         parser.error(f"--{e}")
@@ -119,8 +119,7 @@ def upscale(args, output: Output, stopper: Stopper) -> int:
         loaded = load_or_exit(args.model, "upscale")
         if args.precision == "bfloat16":
             say(bfloat16_here())
-        up = Upscaler(with_precision(loaded, args.precision), args.tile, args.overlap, args.self_ensemble, args.batch,
-                      args.nearest_input)
+        up = Upscaler(with_precision(loaded, args.precision), args.tile, args.overlap, args.self_ensemble, args.batch)
         if up.scale != 2:
             items, problems, refused = plan(up.scale)
     for line in problems + refused:

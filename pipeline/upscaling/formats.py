@@ -17,6 +17,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from pipeline.upscaling.recentring import PROGRAMS
+
 FORMATS = ("png", "jpeg", "webp")
 SUFFIX = {"png": ".png", "jpeg": ".jpg", "webp": ".webp"}
 BY_SUFFIX = {".png": "png", ".jpg": "jpeg", ".jpeg": "jpeg", ".webp": "webp"}
@@ -28,12 +30,15 @@ MEDIA_TYPE = {"png": "image/png", "jpeg": "image/jpeg", "webp": "image/webp"}
 
 @dataclass(frozen=True)
 class Output:
-    """How a result is written: `format` 'auto' (the input's family) or one of FORMATS,
-    `quality` 1-100 for JPEG and WebP (None: DEFAULT_QUALITY), `strip` all metadata."""
+    """How a result is made and written: `format` 'auto' (the input's family) or one of
+    FORMATS, `quality` 1-100 for JPEG and WebP (None: DEFAULT_QUALITY), `strip` all
+    metadata, `nearest_input` the program (recentring.PROGRAMS) whose nearest-neighbour
+    shrink made the input (the result is then moved to its scene; None: not known)."""
 
     format: str = "auto"
     quality: int | None = None
     strip: bool = False
+    nearest_input: str | None = None
 
     def __post_init__(self) -> None:
         if self.format not in ("auto", *FORMATS):
@@ -42,6 +47,8 @@ class Output:
             raise ValueError(f"quality {self.quality}: must be 1 to 100")
         if self.quality is not None and self.format == "png":
             raise ValueError("quality applies to JPEG and WebP; PNG is lossless")
+        if self.nearest_input is not None and self.nearest_input not in PROGRAMS:
+            raise ValueError(f"nearest_input {self.nearest_input!r}: choose {', '.join(PROGRAMS)}")
 
     def format_for(self, input_format: str | None) -> str:
         return FAMILY.get(input_format or "", "png") if self.format == "auto" else self.format

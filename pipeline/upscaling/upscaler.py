@@ -52,6 +52,7 @@ class Plan:
     xmp: bytes | None
     dpi: tuple[float, float] | None
     warnings: tuple[str, ...]
+    nearest_input: str | None = None  # Output.nearest_input
 
 
 def png_chunks(plan: Plan) -> tuple[tuple[bytes, bytes], ...]:
@@ -71,14 +72,11 @@ class Upscaler:
     """One loaded model turning images into 2x images."""
 
     def __init__(self, model, tile: int = DEFAULT_TILE, overlap: int | None = None,
-                 self_ensemble: bool = False, batch: int = DEFAULT_BATCH, nearest_input: str | None = None) -> None:
-        """`model`: a Keras network, or a models.Loaded (a shipped router among them).
-        `nearest_input`: the program (recentring.PROGRAMS) whose nearest-neighbour shrink made
-        the inputs: the results are then moved to where their scene is; None when unknown."""
+                 self_ensemble: bool = False, batch: int = DEFAULT_BATCH) -> None:
+        """`model`: a Keras network, or a models.Loaded (a shipped router among them)."""
         self.engine = (model.engine(tile, overlap, batch, self_ensemble) if isinstance(model, Loaded)
                        else TileEngine(model, tile, overlap, batch, self_ensemble))
         self.scale = self.engine.scale
-        self.nearest_input = nearest_input
         self._encoder = ThreadPoolExecutor(1, thread_name_prefix="encode")
 
     def plan(self, d: Decoded, output: Output = DEFAULT_OUTPUT) -> Plan:
@@ -88,26 +86,28 @@ class Upscaler:
         channels = (1 if d.grayscale else 3) + (d.alpha is not None)
         warnings = list(d.warnings)
         if output.strip:
-            return Plan(fmt, output.quality_for(fmt), w, h, channels, None, False, None, None, None, tuple(warnings))
+            return Plan(fmt, output.quality_for(fmt), w, h, channels, None, False, None, None, None, tuple(warnings),
+                        output.nearest_input)
         icc, to_srgb, warning = result_profile(d.icc_profile, d.grayscale, fmt)
         exif, exif_warning = (None, None) if not d.metadata.exif else result_exif(
             d.metadata.exif, w, h, self.scale, EXIF_LIMIT[fmt])
         xmp = result_xmp(d.metadata.xmp, w, h) if d.metadata.xmp else None
         warnings += [x for x in (warning, exif_warning) if x]
         return Plan(fmt, output.quality_for(fmt), w, h, channels, icc, to_srgb, exif, xmp,
-                    result_dpi(d.metadata.dpi, self.scale), tuple(warnings))
+                    result_dpi(d.metadata.dpi, self.scale), tuple(warnings), output.nearest_input)
 
     def result_bands(self, d: Decoded, progress: Callable[[int], None] | None = None,
-                     to_srgb: bool = False) -> Iterator[np.ndarray]:
+                     to_srgb: bool = False, nearest_input: str | None = None) -> Iterator[np.ndarray]:
         """The result's rows as they are computed: RGB, one channel for a grayscale input
-        (the model sees R=G=B; the luma is taken back), alpha (upscaled bicubic) last."""
+        (the model sees R=G=B; the luma is taken back), alpha (upscaled bicubic) last; moved
+        to their scene when `nearest_input` names the program that made the input small."""
         h, w = d.rgb.shape[:2]
         rgb = rgb_to_srgb(d.rgb, d.icc_profile) if to_srgb else d.rgb
         alpha = None if d.alpha is None else pillow_resize(d.alpha, (h * self.scale, w * self.scale))
         bands = self.engine.bands(rgb, progress)
-        if self.nearest_input:
-            bands = moved_bands(bands, self.scale, self.nearest_input)
-            alpha = None if alpha is None else moved(alpha, self.scale, self.nearest_input)
+        if nearest_input:
+            bands = moved_bands(bands, self.scale, nearest_input)
+            alpha = None if alpha is None else moved(alpha, self.scale, nearest_input)
         top = 0
         for band in bands:
             pixels = np.asarray(Image.fromarray(band).convert("L"))[..., None] if d.grayscale else band
@@ -116,9 +116,10 @@ class Upscaler:
             top += len(band)
             yield pixels
 
-    def process(self, image: Image.Image) -> Image.Image:
-        """PIL in, PIL out: RGB, RGBA, L or LA, EXIF rotation applied."""
-        pixels = np.concatenate(list(self.result_bands(from_pil(image))))
+    def process(self, image: Image.Image, nearest_input: str | None = None) -> Image.Image:
+        """PIL in, PIL out: RGB, RGBA, L or LA, EXIF rotation applied (`nearest_input`: as
+        Output's)."""
+        pixels = np.concatenate(list(self.result_bands(from_pil(image), nearest_input=nearest_input)))
         return Image.fromarray(pixels[..., 0] if pixels.shape[-1] == 1 else pixels, MODES[pixels.shape[-1]])
 
     def save(self, d: Decoded, dst: Path, progress: Callable[[int], None] | None = None,
@@ -137,7 +138,7 @@ class Upscaler:
         that call, nothing is left behind."""
         with contextlib.ExitStack() as stack:
             tmp = stack.enter_context(atomic_path(dst))
-            bands = self.result_bands(d, progress, plan.to_srgb)
+            bands = self.result_bands(d, progress, plan.to_srgb, plan.nearest_input)
             if plan.format == "png":
                 file = stack.enter_context(tmp.open("wb"))
                 png = stack.enter_context(PngStream(file, plan.width, plan.height, plan.channels, plan.icc,

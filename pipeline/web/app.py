@@ -31,6 +31,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from pipeline.imaging.images import ALLOWED_FORMATS
 from pipeline.upscaling.formats import FORMATS, MEDIA_TYPE, SUFFIX, Output
+from pipeline.upscaling.recentring import PROGRAMS
 from pipeline.web.service import Options, Refused, Service
 
 STATIC = Path(__file__).parent / "static"
@@ -46,6 +47,8 @@ UPLOAD_FORM = {"requestBody": {"required": True, "content": {"multipart/form-dat
         "format": {"type": "string", "enum": ["auto", *FORMATS], "default": "auto"},
         "quality": {"type": "integer", "minimum": 1, "maximum": 100, "description": "JPEG and WebP only"},
         "strip_metadata": {"type": "boolean", "default": False},
+        "nearest_input": {"type": "string", "enum": list(PROGRAMS),
+                          "description": "the program whose nearest-neighbour shrink made the photo, if known"},
         "self_ensemble": {"type": "boolean", "default": False, "description": "8 flips/rotations, 8x slower"}}}}}}}
 
 
@@ -169,7 +172,8 @@ def parse_options(form, models: list[ModelOffer], default_model: str) -> Options
     quality = form.get("quality")
     try:
         quality = int(quality) if quality not in (None, "") else None
-        output = Output(str(form.get("format") or "auto"), quality, flag("strip_metadata"))
+        output = Output(str(form.get("format") or "auto"), quality, flag("strip_metadata"),
+                        str(form.get("nearest_input")) if form.get("nearest_input") else None)
     except ValueError as e:
         raise HTTPException(422, f"{e}") from None
     return Options(model, flag("self_ensemble"), output)

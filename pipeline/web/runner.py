@@ -51,7 +51,7 @@ def run_job(job_id: str, store: Store, storage: Storage, upscaler_for: Callable[
         now = store.get(job_id)
         return "busy" if now is not None and now["status"] == "running" else None
     log.info("job %s started by %s (attempt %d)", job_id, worker, job["attempts"])
-    output = Output(job["format"], job["quality"], job["strip"])
+    output = Output(job["format"], job["quality"], job["strip"], job.get("nearest_input"))  # .get: older records
     pixels = job["width"] * job["height"]
     started = time.monotonic()
     state = {"done": 0}

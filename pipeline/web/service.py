@@ -90,7 +90,8 @@ class Service:
         job = {"id": job_id, "name": name, "status": "queued", "created": time.time(), "width": header.width,
                "height": header.height, "tiles_total": self.tiles_for(header.height, header.width), "tiles_done": 0,
                "model": options.model, "self_ensemble": options.self_ensemble, "format": options.output.format,
-               "quality": options.output.quality, "strip": options.output.strip, "expected_format": fmt,
+               "quality": options.output.quality, "strip": options.output.strip,
+               "nearest_input": options.output.nearest_input, "expected_format": fmt,
                "warning": warning, "error": None, "attempts": 0}
         # The record first, then its file: the janitor removes files no job owns, and a file
         # stored before its record would be one for a moment.
@@ -243,7 +244,8 @@ class Service:
             "output": {"width": job["width"] * self.scale, "height": job["height"] * self.scale, "scale": self.scale,
                        "format": fmt, "bytes": job.get("result_bytes")},
             "model": job["model"], "self_ensemble": job["self_ensemble"], "quality": job["quality"],
-            "strip_metadata": job["strip"], "warning": job.get("warning"), "error": job.get("error"),
+            "strip_metadata": job["strip"], "nearest_input": job.get("nearest_input"),
+            "warning": job.get("warning"), "error": job.get("error"),
             "attempts": job.get("attempts", 0),
         }
 

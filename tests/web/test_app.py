@@ -17,6 +17,7 @@ from PIL import Image
 
 from pipeline.imaging.metadata import exif_summary
 from pipeline.tools.upscale import main as upscale_main
+from pipeline.upscaling import recentring
 from pipeline.upscaling.inference import load_model
 from pipeline.upscaling.tiles import SERVER_BFLOAT16_TILE
 from pipeline.upscaling.upscaler import Upscaler
@@ -38,13 +39,13 @@ class SlowUpscaler(Upscaler):
 
     delay_s = 0.15
 
-    def result_bands(self, d, progress=None, to_srgb=False):
+    def result_bands(self, d, progress=None, to_srgb=False, nearest_input=None):
         def slow(tiles: int) -> None:
             time.sleep(self.delay_s * tiles)
             if progress:
                 progress(tiles)
 
-        return super().result_bands(d, slow, to_srgb)
+        return super().result_bands(d, slow, to_srgb, nearest_input)
 
 
 @pytest.fixture(scope="module")
@@ -128,8 +129,16 @@ def test_formats_quality_and_metadata_are_the_cli_s_and_the_download_keeps_the_s
         img = Image.open(io.BytesIO(answer.content))
         assert (img.format, img.size) == ("WEBP", (80, 120))
         assert not img.info.get("exif")  # a photo's GPS is private: gone when asked
+        assert webp["nearest_input"] is None
+        moved = wait(client, upload(client, camera, "cam.jpg", format="png", nearest_input="pillow").json()["id"])
+        assert moved["nearest_input"] == "pillow"
+        plain = wait(client, upload(client, camera, "cam.jpg", format="png").json()["id"])
+        got = {job["id"]: np.asarray(Image.open(io.BytesIO(client.get(f"/api/jobs/{job['id']}/result").content)))
+               for job in (moved, plain)}
+        assert np.array_equal(got[moved["id"]], recentring.moved(got[plain["id"]], 2, "pillow"))
         for bad in ({"format": "gif"}, {"quality": "0", "format": "jpeg"}, {"quality": "90", "format": "png"},
-                    {"model": "nope"}, {"strip_metadata": "maybe"}, {"self_ensemble": "maybe"}):
+                    {"model": "nope"}, {"strip_metadata": "maybe"}, {"self_ensemble": "maybe"},
+                    {"nearest_input": "gimp"}):
             refused = upload(client, camera, "cam.jpg", **bad)
             assert refused.status_code == 422, bad
             assert refused.json()["detail"], bad
@@ -484,7 +493,7 @@ def test_the_page_limits_models_and_api_description(tmp_path, model):
         assert {"/api/jobs", "/api/jobs/{job_id}", "/api/jobs/{job_id}/result", "/api/jobs/{job_id}/input",
                 "/api/limits", "/healthz"} <= set(paths)
         form = paths["/api/jobs"]["post"]["requestBody"]["content"]["multipart/form-data"]["schema"]["properties"]
-        assert {"file", "model", "format", "quality", "strip_metadata", "self_ensemble"} <= set(form)
+        assert {"file", "model", "format", "quality", "strip_metadata", "self_ensemble", "nearest_input"} <= set(form)
         assert "delete" in paths["/api/jobs/{job_id}"]
 
 

@@ -148,7 +148,8 @@ def test_upload_watch_compare_and_download(tmp_path, server, browser, model_path
     page.close()
 
 
-def test_options_reach_the_server_and_the_download_keeps_the_format_s_suffix(tmp_path, server, browser):
+def test_options_reach_the_server_and_the_download_keeps_the_format_s_suffix(tmp_path, server, browser, capsys,
+                                                                               model_path):
     photo = tmp_path / "street.png"
     photo.write_bytes(encoded(photo_like(80, 100, 5), "PNG"))
     page = browser.new_page(viewport={"width": 1000, "height": 1000}, accept_downloads=True)
@@ -160,6 +161,7 @@ def test_options_reach_the_server_and_the_download_keeps_the_format_s_suffix(tmp
     page.locator("#quality-label").wait_for(state="visible")
     page.fill("#quality", "80")
     page.check("#strip")
+    page.select_option("#nearest", "opencv")
     page.set_input_files("#files", [str(photo)])
     card = page.locator(".card", has_text="street.png")
     card.locator(".compare").wait_for(state="visible", timeout=120_000)
@@ -171,6 +173,9 @@ def test_options_reach_the_server_and_the_download_keeps_the_format_s_suffix(tmp
     info.value.save_as(saved)
     img = Image.open(saved)
     assert (img.format, img.size, bool(img.info.get("exif"))) == ("JPEG", (200, 160), False)
+    args = ("--format", "jpeg", "--quality", "80", "--strip-metadata", "--nearest-input", "opencv")
+    assert call(upscale_main, capsys, photo, "--out", tmp_path / "cli.jpg", "--model", model_path, *args)[0] == 0
+    assert saved.read_bytes() == (tmp_path / "cli.jpg").read_bytes()  # every choice reached the server
     page.close()
 
 

@@ -227,6 +227,7 @@ function formFor(file) {
   if ($("#quality").value && !$("#quality-label").hidden) form.append("quality", $("#quality").value);
   form.append("strip_metadata", $("#strip").checked ? "true" : "false");
   form.append("self_ensemble", $("#ensemble").checked ? "true" : "false");
+  if ($("#nearest").value) form.append("nearest_input", $("#nearest").value);
   return form;
 }
 
