@@ -44,19 +44,23 @@ def clean(hr: np.ndarray) -> np.ndarray:
     return downscale(hr, SCALE, "matlab")
 
 
+def grey_noise(lr: np.ndarray, sigma: float, rng: np.random.Generator) -> np.ndarray:
+    """The same noise in R, G and B, as a camera's luminance noise."""
+    return noisy(lr, rng.normal(0, sigma, lr.shape[:2])[..., None])
+
+
 Maker = Callable[[np.ndarray, np.random.Generator], np.ndarray]
 CONDITIONS: dict[str, Maker] = {
     "WebP 75": lambda hr, rng: encoded(clean(hr), "WEBP", quality=75),
     "WebP 40": lambda hr, rng: encoded(clean(hr), "WEBP", quality=40),
     "JPEG 60, 4:4:4": lambda hr, rng: encoded(clean(hr), "JPEG", quality=60, subsampling=0),
     "JPEG 95": lambda hr, rng: encoded(clean(hr), "JPEG", quality=95),
-    "grey noise 10": lambda hr, rng: noisy(clean(hr), rng.normal(0, 10, clean(hr).shape[:2])[..., None]),
+    "grey noise 10": lambda hr, rng: grey_noise(clean(hr), 10, rng),
     "Poisson noise (peak 255)": lambda hr, rng: np.clip(rng.poisson(clean(hr).astype(np.float64)), 0, 255
                                                         ).astype(np.uint8),
     "noise 10 on the HR, then bicubic": lambda hr, rng: clean(noisy(hr, rng.normal(0, 10, hr.shape))),
     "blur 2.0 (training: up to 1.5)": lambda hr, rng: clean(
         np.asarray(Image.fromarray(hr).filter(ImageFilter.GaussianBlur(2.0)))),
     "Lanczos-3, no antialiasing": lambda hr, rng: lanczos_unaliased(hr),
-    "grey noise 10 + WebP 75": lambda hr, rng: encoded(
-        noisy(clean(hr), rng.normal(0, 10, clean(hr).shape[:2])[..., None]), "WEBP", quality=75),
+    "grey noise 10 + WebP 75": lambda hr, rng: encoded(grey_noise(clean(hr), 10, rng), "WEBP", quality=75),
 }
