@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import statistics
 import subprocess
 import sys
 import time
@@ -46,6 +47,15 @@ def photo_pixels(h: int, w: int, seed: int, grid: tuple[int, int] = (30, 45)) ->
     rng = np.random.default_rng(seed)
     coarse = Image.fromarray(rng.integers(0, 256, (*grid, 3), dtype=np.uint8)).resize((w, h), Image.BICUBIC)
     return np.clip(np.asarray(coarse) + rng.normal(0, 6, (h, w, 1)), 0, 255).astype(np.uint8)
+
+
+def gain_summary(model: list[float], bicubic: list[float]) -> dict:
+    """Per-image model and bicubic Y-PSNR, summed up: the means, the mean gain, the worst
+    image's gain and how many images the model made worse."""
+    gains = [m - b for m, b in zip(model, bicubic, strict=True)]
+    return {"images": len(gains), "model": round(statistics.mean(model), 3),
+            "bicubic": round(statistics.mean(bicubic), 3), "gain": round(statistics.mean(gains), 3),
+            "worst_gain": round(min(gains), 3), "worse_than_bicubic": sum(g < 0 for g in gains)}
 
 
 def save(name: str, result: dict) -> None:

@@ -30,12 +30,12 @@ from pipeline.imaging.quality import psnr_y
 from pipeline.imaging.resize import downscale, interpolate, modcrop
 from pipeline.machine import cpu_model
 from pipeline.upscaling.precision import PRECISIONS
-from pipeline.upscaling.recentring import moved
+from pipeline.upscaling.recentring import KERNEL, NEAREST_KEPT, moved
 
 SCALE = 2
+PROGRAM = {kernel: program for program, kernel in KERNEL.items()}
 # The HR index an LR pixel's sample sits at is 2i + PHASE: 0.5 is the block's centre.
-PHASE = {"nearest": 1.0, "nearest_opencv": 0.0}
-PROGRAM = {"nearest": "pillow", "nearest_opencv": "opencv"}
+PHASE = {kernel: float(NEAREST_KEPT[program](SCALE)) for kernel, program in PROGRAM.items()}
 CENTRE = 0.5
 
 

@@ -17,12 +17,11 @@ Writes benchmarks/results/<name>.json.
 from __future__ import annotations
 
 import argparse
-import statistics
 from pathlib import Path
 
 import numpy as np
 
-from benchmarks.common import save
+from benchmarks.common import gain_summary, save
 from benchmarks.unseen_conditions import CONDITIONS, SCALE, Maker
 from pipeline.imaging.images import list_images, load_rgb
 from pipeline.imaging.quality import psnr_y
@@ -38,11 +37,7 @@ def scores(engine, hrs: dict[str, np.ndarray], make: Maker, seed: int) -> dict:
         lr = make(hr, rng_for(seed, name))
         model.append(psnr_y(engine.super_resolve(lr), hr, SCALE))
         bicubic.append(psnr_y(interpolate(lr, SCALE, "matlab"), hr, SCALE))
-    gains = [m - b for m, b in zip(model, bicubic, strict=True)]
-    return {"images": len(gains), "model": round(statistics.mean(model), 3),
-            "bicubic": round(statistics.mean(bicubic), 3), "gain": round(statistics.mean(gains), 3),
-            "worst_gain": round(min(gains), 3),
-            "worse_than_bicubic": sum(g < 0 for g in gains)}
+    return gain_summary(model, bicubic)
 
 
 def main() -> None:

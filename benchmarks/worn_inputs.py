@@ -15,10 +15,9 @@ benchmarks/results/worn_inputs.json (or `--name`.json).
 from __future__ import annotations
 
 import argparse
-import statistics
 from pathlib import Path
 
-from benchmarks.common import save
+from benchmarks.common import gain_summary, save
 from pipeline.machine import cpu_model
 from pipeline.params import Downscale
 from pipeline.upscaling.precision import PRECISIONS, with_precision
@@ -62,11 +61,7 @@ def scores(engine, folders: list[Path], worn: Downscale, seed: int) -> dict:
         _, rows, _ = score_folder(engine, folder, worn=worn, seed=seed)
         for row in rows:
             per_image.setdefault(f"{folder.name}/{row['image']}", {})[row["method"]] = row["psnr_y"]
-    gains = [s["model"] - s["bicubic"] for s in per_image.values()]
-    return {"images": len(per_image), "model": round(statistics.mean(s["model"] for s in per_image.values()), 3),
-            "bicubic": round(statistics.mean(s["bicubic"] for s in per_image.values()), 3),
-            "gain": round(statistics.mean(gains), 3), "worst_gain": round(min(gains), 3),
-            "worse_than_bicubic": sum(g < 0 for g in gains)}
+    return gain_summary([s["model"] for s in per_image.values()], [s["bicubic"] for s in per_image.values()])
 
 
 def main() -> None:

@@ -27,8 +27,10 @@ from scipy import ndimage
 
 from pipeline.imaging.resize import cubic
 
-# The kept pixel's offset in its block, by program.
+# The kept pixel's offset in its block, by program, and the downscale kernel (params.Kernel)
+# that replays each program's nearest-neighbour shrink.
 NEAREST_KEPT = {"pillow": lambda scale: scale // 2, "opencv": lambda scale: 0}
+KERNEL = {"pillow": "nearest", "opencv": "nearest_opencv"}
 PROGRAMS = tuple(NEAREST_KEPT)
 
 

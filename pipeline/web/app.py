@@ -169,11 +169,11 @@ def parse_options(form, models: list[ModelOffer], default_model: str) -> Options
     model = str(form.get("model") or default_model)
     if model not in {m.name for m in models}:
         raise HTTPException(422, f"model={model!r}: this server offers {', '.join(m.name for m in models)}")
-    quality = form.get("quality")
+    quality, nearest = form.get("quality"), form.get("nearest_input")
     try:
         quality = int(quality) if quality not in (None, "") else None
         output = Output(str(form.get("format") or "auto"), quality, flag("strip_metadata"),
-                        str(form.get("nearest_input")) if form.get("nearest_input") else None)
+                        str(nearest) if nearest else None)
     except ValueError as e:
         raise HTTPException(422, f"{e}") from None
     return Options(model, flag("self_ensemble"), output)

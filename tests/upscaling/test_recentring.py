@@ -8,10 +8,9 @@ import pytest
 
 from pipeline.imaging.quality import psnr_y
 from pipeline.imaging.resize import downscale, interpolate
-from pipeline.upscaling.recentring import PROGRAMS, moved, moved_bands, offset, taps
+from pipeline.upscaling.recentring import KERNEL, PROGRAMS, moved, moved_bands, offset, taps
 from tests.support.images import smooth_field
 
-KERNEL = {"pillow": "nearest", "opencv": "nearest_opencv"}
 OTHER = {"pillow": "opencv", "opencv": "pillow"}
 
 
