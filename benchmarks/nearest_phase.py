@@ -12,7 +12,8 @@ phase, and averaged over the two phases (the best answer for an input whose prog
 unknown), beside the project's bicubic baseline: what a model could gain on nearest inputs
 by placement alone. With `--models`, each model too, its result as it is and moved to the
 program's phase (`python -m pipeline.upscale --nearest-input PROGRAM`, for a user who knows
-the program; pipeline/upscaling/recentring.py). Writes benchmarks/results/<name>.json.
+the program; pipeline/upscaling/recentring.py), and moved by `--nearest-input unknown` (the
+mean of both moves, for a user who knows only that the input is nearest-made). Writes benchmarks/results/<name>.json.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from pipeline.imaging.quality import psnr_y
 from pipeline.imaging.resize import downscale, interpolate, modcrop
 from pipeline.machine import cpu_model
 from pipeline.upscaling.precision import PRECISIONS
-from pipeline.upscaling.recentring import KERNEL, NEAREST_KEPT, moved
+from pipeline.upscaling.recentring import KERNEL, NEAREST_KEPT, UNKNOWN, moved
 
 SCALE = 2
 PROGRAM = {kernel: program for program, kernel in KERNEL.items()}
@@ -63,7 +64,8 @@ def image_scores(hr: np.ndarray, kernel: str, engines: dict) -> dict[str, float]
     for name, engine in engines.items():
         sr = engine.super_resolve(lr)
         scores[f"{name}, as given"] = psnr_y(sr, hr, SCALE)
-        scores[f"{name}, --nearest-input {PROGRAM[kernel]}"] = psnr_y(moved(sr, SCALE, PROGRAM[kernel]), hr, SCALE)
+        for program in (PROGRAM[kernel], UNKNOWN):
+            scores[f"{name}, --nearest-input {program}"] = psnr_y(moved(sr, SCALE, program), hr, SCALE)
     return scores
 
 

@@ -3,7 +3,7 @@
     python -m pipeline.upscale photo.jpg albums/ --out out/ [--recursive] [--skip-existing]
                                [--model photo|clean|PATH] [--format auto|png|jpeg|webp] [--quality Q]
                                [--strip-metadata] [--overwrite] [--tile 1024] [--self-ensemble]
-                               [--precision float32|bfloat16] [--nearest-input pillow|opencv]
+                               [--precision float32|bfloat16] [--nearest-input pillow|opencv|unknown]
 
 Each input `name.ext` becomes `OUT/name.<ext of the format>`; a folder's photos keep their
 place under OUT (with --recursive, the whole tree). `--out` may name a file when there is one
@@ -19,7 +19,9 @@ faster on CPUs with AMX (recent Xeons), no faster without; the same Y-PSNR withi
 on every test photo, and a result that depends on the CPU's bfloat16 kernels.
 `--nearest-input` is for inputs you know were made small by nearest-neighbour (no blind
 model can place them: pipeline/upscaling/recentring.py): `pillow` (also MATLAB) or `opencv`
-(also numpy's a[::2, ::2]) moves the result to where the scene is (the web page asks too).
+(also numpy's a[::2, ::2]) moves the result to where the scene is; `unknown`, for a
+pixelated input whose program you do not know, takes the mean of both moves (a softer result
+that beats leaving it, though by far less than naming the program). The web page asks too.
 """
 
 from __future__ import annotations
@@ -63,7 +65,8 @@ def parse(argv: list[str] | None):
     parser.add_argument("--precision", choices=PRECISIONS, default="float32",
                         help="bfloat16: about 4x faster on CPUs with AMX, within 0.02 dB (docs/results.md)")
     parser.add_argument("--nearest-input", choices=PROGRAMS, default=None,
-                        help="the inputs were made small by this program's nearest-neighbour (docs/results.md)")
+                        help="the inputs were made small by this program's nearest-neighbour (unknown: by one "
+                             "of the two) (docs/results.md)")
     parser.add_argument("--max-pixels", type=int, default=DEFAULT_MAX_PIXELS,
                         help="refuse inputs with more pixels than this (decompression bombs)")
     args = parser.parse_args(argv)

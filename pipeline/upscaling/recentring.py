@@ -7,7 +7,12 @@ upper-left. The networks, like every antialiased kernel, put an LR pixel at its 
 centre, so from such an input they draw the scene half an HR pixel off (at x2), and that
 misplacement costs them more than anything else on such inputs. No blind model can
 tell which pixel was kept (a flip turns one phase into the other), but a user who knows the
-program can say so, and then the result is moved back by that fraction of a pixel.
+program can say so, and then the result is moved back by that fraction of a pixel. A user who
+knows only that the input is nearest-made says `unknown`: the result is then the mean of its
+moves to both programs' phases (both axes at once, since one program made both), which is
+what the least-squares answer is when either is as likely. At x2 that filters the result by
+cos(pi (fx + fy)), a softening that costs less at every frequency than leaving the half-pixel
+error in, though far less than naming the program gains.
 
 Moving the result, not the input: re-placing the LR by a quarter pixel before the network
 (a cubic spline through the samples) gained two thirds as much over bicubic on the release
@@ -31,12 +36,18 @@ from pipeline.imaging.resize import cubic
 # that replays each program's nearest-neighbour shrink.
 NEAREST_KEPT = {"pillow": lambda scale: scale // 2, "opencv": lambda scale: 0}
 KERNEL = {"pillow": "nearest", "opencv": "nearest_opencv"}
-PROGRAMS = tuple(NEAREST_KEPT)
+UNKNOWN = "unknown"
+PROGRAMS = (*NEAREST_KEPT, UNKNOWN)
 
 
 def offset(scale: int, program: str) -> float:
     """HR pixels from where a network draws `program`'s input to where its scene is."""
     return (scale - 1) / 2 - NEAREST_KEPT[program](scale)
+
+
+def offsets(scale: int, program: str) -> list[float]:
+    """The moves whose mean is the answer for `program`: one, or both programs' for UNKNOWN."""
+    return [offset(scale, p) for p in (NEAREST_KEPT if program == UNKNOWN else [program])]
 
 
 def taps(d: float) -> tuple[np.ndarray, np.ndarray]:
@@ -60,29 +71,39 @@ def kernel(d: float) -> np.ndarray:
 
 def moved_bands(bands: Iterable[np.ndarray], scale: int, program: str) -> Iterator[np.ndarray]:
     """The result's row bands (uint8, as the tile engine yields them, top to bottom) moved by
-    `offset(scale, program)` on both axes, yielded as soon as the rows they need have come:
-    memory stays about two bands' worth of float32. The image's edges are mirrored (half a
-    sample, as MATLAB pads); scipy's correlate1d does the arithmetic, in place of numpy
-    temporaries that made the move cost half again the network's time on a 12 MP result."""
-    weights = kernel(offset(scale, program))
-    reach = len(weights) // 2
-    carry = None     # the column-moved rows kept, the first of them being row `first`
+    `offset(scale, program)` on both axes (for UNKNOWN, the mean of both programs' moves),
+    yielded as soon as the rows they need have come: memory stays about two bands' worth of
+    float32 per move. The image's edges are mirrored (half a sample, as MATLAB pads); scipy's
+    correlate1d does the arithmetic, in place of numpy temporaries that made the move cost
+    half again the network's time on a 12 MP result."""
+    filters = [kernel(d) for d in offsets(scale, program)]
+    reach = max(len(w) for w in filters) // 2
+    carries = None   # per move, the column-moved rows kept, the first of them being row `first`
     first = done = 0
+
+    def rows_moved(blocks: list[np.ndarray], start: int, stop: int) -> np.ndarray:
+        # Summed in float32 into the first move's buffer; the mean is taken before rounding.
+        out = None
+        for block, weights in zip(blocks, filters, strict=True):
+            part = ndimage.correlate1d(block, weights, axis=0, output=np.float32, mode="reflect")[start:stop]
+            out = part if out is None else np.add(out, part, out=out)
+        if len(blocks) > 1:
+            out /= len(blocks)
+        return out
+
     for band in bands:
-        across = ndimage.correlate1d(band, weights, axis=1, output=np.float32, mode="reflect")
-        block = across if carry is None else np.concatenate([carry, across])
-        upto = first + len(block) - reach  # the rows whose every source row has come
+        across = [ndimage.correlate1d(band, w, axis=1, output=np.float32, mode="reflect") for w in filters]
+        blocks = across if carries is None else [np.concatenate([c, a]) for c, a in zip(carries, across, strict=True)]
+        upto = first + len(blocks[0]) - reach  # the rows whose every source row has come
         if upto > done:
             # A block's top is the image's own only when `first` is 0, and then mirroring it
             # is right; otherwise rows from `done` on reach no higher than `first`.
-            moved_rows = ndimage.correlate1d(block, weights, axis=0, output=np.float32, mode="reflect")
-            yield as_uint8(moved_rows[done - first:upto - first])
+            yield as_uint8(rows_moved(blocks, done - first, upto - first))
             done = upto
         keep = max(0, done - reach)
-        carry, first = block[keep - first:], keep
-    if carry is not None and done < first + len(carry):  # the bottom rows, mirrored at the image's end
-        moved_rows = ndimage.correlate1d(carry, weights, axis=0, output=np.float32, mode="reflect")
-        yield as_uint8(moved_rows[done - first:])
+        carries, first = [b[keep - first:] for b in blocks], keep
+    if carries is not None and done < first + len(carries[0]):  # the bottom rows, mirrored at the image's end
+        yield as_uint8(rows_moved(carries, done - first, len(carries[0])))
 
 
 def as_uint8(x: np.ndarray) -> np.ndarray:

@@ -48,7 +48,8 @@ UPLOAD_FORM = {"requestBody": {"required": True, "content": {"multipart/form-dat
         "quality": {"type": "integer", "minimum": 1, "maximum": 100, "description": "JPEG and WebP only"},
         "strip_metadata": {"type": "boolean", "default": False},
         "nearest_input": {"type": "string", "enum": list(PROGRAMS),
-                          "description": "the program whose nearest-neighbour shrink made the photo, if known"},
+                          "description": "the program whose nearest-neighbour shrink made the photo, if known "
+                                         "(unknown: one of them)"},
         "self_ensemble": {"type": "boolean", "default": False, "description": "8 flips/rotations, 8x slower"}}}}}}}
 
 

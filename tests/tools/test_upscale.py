@@ -374,18 +374,20 @@ def test_argument_errors_are_stated_before_any_work(tmp_path, model_path, args, 
 
 def test_a_nearest_made_input_gains_from_naming_its_program(tmp_path, capsys):
     """`--nearest-input pillow` on what Pillow's nearest made: better than leaving it where the
-    network assumes it is, and naming the other program is worse than either (the shipped
-    photo model, the one meant for such inputs)."""
+    network assumes it is, and naming the other program is worse than either; `unknown` lies
+    between leaving it and naming the program (the shipped photo model, the one meant for
+    such inputs)."""
     hr = smooth_field(160, 192, seed=3, cells=16)
     Image.fromarray(downscale(hr, 2, "nearest")).save(tmp_path / "small.png")
     scores = {}
-    for option in ([], ["--nearest-input", "pillow"], ["--nearest-input", "opencv"]):
+    for option in ([], ["--nearest-input", "pillow"], ["--nearest-input", "opencv"], ["--nearest-input", "unknown"]):
         out = tmp_path / f"out{len(scores)}.png"
         status, _ = upscale(capsys, tmp_path / "small.png", "--out", out, "--model", "photo", *option)
         assert status == 0
         scores[" ".join(option)] = psnr_y(np.asarray(Image.open(out)), hr, 2)
     assert scores["--nearest-input pillow"] > scores[""] + 1.0, scores
     assert scores["--nearest-input opencv"] < scores[""], scores
+    assert scores[""] < scores["--nearest-input unknown"] < scores["--nearest-input pillow"], scores
 
 
 def test_nearest_input_takes_only_a_known_program(tmp_path, capsys):

@@ -1,5 +1,6 @@
 """Moving results of nearest-made inputs: the right pixel for each program, the right
-direction, and the same bytes however the engine's bands fall."""
+direction, the mean of both when the program is unknown, and the same bytes however the
+engine's bands fall."""
 
 from __future__ import annotations
 
@@ -8,13 +9,13 @@ import pytest
 
 from pipeline.imaging.quality import psnr_y
 from pipeline.imaging.resize import downscale, interpolate
-from pipeline.upscaling.recentring import KERNEL, PROGRAMS, moved, moved_bands, offset, taps
+from pipeline.upscaling.recentring import KERNEL, NEAREST_KEPT, PROGRAMS, UNKNOWN, moved, moved_bands, offset, taps
 from tests.support.images import smooth_field
 
 OTHER = {"pillow": "opencv", "opencv": "pillow"}
 
 
-@pytest.mark.parametrize("program", PROGRAMS)
+@pytest.mark.parametrize("program", NEAREST_KEPT)
 def test_each_program_keeps_the_pixel_its_offset_assumes(program):
     hr = np.random.default_rng(1).integers(0, 256, (12, 16, 3), dtype=np.uint8)
     kept = 1 if program == "pillow" else 0
@@ -29,7 +30,7 @@ def test_half_a_pixel_is_keys_cubic_and_a_whole_one_is_a_plain_shift():
     assert [a.tolist() for a in taps(1.0)] == [[1], [1.0]]
 
 
-@pytest.mark.parametrize("program", PROGRAMS)
+@pytest.mark.parametrize("program", NEAREST_KEPT)
 def test_a_result_drawn_at_the_centres_moves_onto_its_scene(program):
     """Bicubic from a nearest LR draws the scene as every network does, from the centres."""
     hr = smooth_field(96, 128, seed=2, cells=12)
@@ -47,6 +48,18 @@ def test_bands_give_the_bytes_of_the_whole(program, cuts):
     streamed = list(moved_bands(np.split(img, cuts), 2, program))
     assert sum(len(b) for b in streamed) == 40
     assert np.array_equal(np.concatenate(streamed), whole)
+
+
+def test_unknown_is_the_mean_of_both_moves_and_beats_no_move_from_either_phase():
+    img = smooth_field(30, 22, seed=6)  # no overshoot for the clipping to take away
+    mean = (moved(img, 2, "pillow").astype(int) + moved(img, 2, "opencv")) / 2
+    assert np.abs(moved(img, 2, UNKNOWN) - mean).max() <= 1  # one rounding, not two
+    assert not np.array_equal(moved(img, 2, UNKNOWN), img)
+    hr = smooth_field(96, 128, seed=3, cells=24)  # detail near LR's Nyquist, where the mean pays
+    for program in NEAREST_KEPT:
+        drawn = interpolate(downscale(hr, 2, KERNEL[program]), 2, "matlab")
+        as_drawn, named = psnr_y(drawn, hr, 2), psnr_y(moved(drawn, 2, program), hr, 2)
+        assert as_drawn + 0.05 < psnr_y(moved(drawn, 2, UNKNOWN), hr, 2) < named
 
 
 def test_a_move_of_the_rows_is_the_move_of_the_columns_transposed():

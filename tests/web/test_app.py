@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import re
 import socket
 import threading
 import time
@@ -132,10 +133,12 @@ def test_formats_quality_and_metadata_are_the_cli_s_and_the_download_keeps_the_s
         assert webp["nearest_input"] is None
         moved = wait(client, upload(client, camera, "cam.jpg", format="png", nearest_input="pillow").json()["id"])
         assert moved["nearest_input"] == "pillow"
+        hedged = wait(client, upload(client, camera, "cam.jpg", format="png", nearest_input="unknown").json()["id"])
         plain = wait(client, upload(client, camera, "cam.jpg", format="png").json()["id"])
         got = {job["id"]: np.asarray(Image.open(io.BytesIO(client.get(f"/api/jobs/{job['id']}/result").content)))
-               for job in (moved, plain)}
+               for job in (moved, hedged, plain)}
         assert np.array_equal(got[moved["id"]], recentring.moved(got[plain["id"]], 2, "pillow"))
+        assert np.array_equal(got[hedged["id"]], recentring.moved(got[plain["id"]], 2, "unknown"))
         for bad in ({"format": "gif"}, {"quality": "0", "format": "jpeg"}, {"quality": "90", "format": "png"},
                     {"model": "nope"}, {"strip_metadata": "maybe"}, {"self_ensemble": "maybe"},
                     {"nearest_input": "gimp"}):
@@ -482,6 +485,8 @@ def test_the_page_limits_models_and_api_description(tmp_path, model):
                         'class="zoom'):
             assert element in page.text
         assert "http" not in page.text.replace("http-equiv", "")  # no third-party assets
+        nearest = page.text.split('<select id="nearest">')[1].split("</select>")[0]
+        assert re.findall(r'<option value="([a-z]*)">', nearest) == ["", *recentring.PROGRAMS]  # the API's choices
         limits = client.get("/api/limits").json()
         assert (limits["max_upload_mb"], limits["scale"], limits["default_model"]) == (50, 2, NAME)
         assert [{k: m[k] for k in ("name", "description")} for m in limits["models"]] == \
