@@ -80,7 +80,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"deepen: {args.source}: the deeper model's output is {drift:.2g} from the source's: "
               f"params.yaml's model section does not describe it (model.residual_scale?)", file=sys.stderr)
         return 2
-    save_model(deeper, args.target)
+    try:
+        save_model(deeper, args.target)
+    except OSError as e:
+        print(f"deepen: {args.target}: cannot write ({e.strerror or e})", file=sys.stderr)
+        return 2
     print(f"deepen: {args.target}: {block_count(deeper)} blocks, {deeper.count_params():,} weights "
           f"(from {source.count_params():,}); largest output difference from the source {drift:.2g}")
     return 0

@@ -11,8 +11,9 @@ program can say so, and then the result is moved back by that fraction of a pixe
 knows only that the input is nearest-made says `unknown`: the result is then the mean of its
 moves to both programs' phases (both axes at once, since one program made both), which is
 what the least-squares answer is when either is as likely. At x2 that filters the result by
-cos(pi (fx + fy)), a softening that costs less at every frequency than leaving the half-pixel
-error in, though far less than naming the program gains.
+cos(pi (fx + fy)): for detail that is the scene's (not aliasing) it misses by less, in
+expectation, than the result left half a pixel off, though it gains far less than naming
+the program (docs/results.md).
 
 Moving the result, not the input: re-placing the LR by a quarter pixel before the network
 (a cubic spline through the samples) gained two thirds as much over bicubic on the release

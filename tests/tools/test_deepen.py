@@ -42,3 +42,5 @@ def test_it_refuses_an_existing_target_and_a_shallower_count(tmp_path, capsys):
     assert not (tmp_path / "one.keras").exists()
     assert main([str(tmp_path / "gone.keras"), str(tmp_path / "x.keras"), "--blocks", "4"]) == 2
     assert "gone.keras" in capsys.readouterr().err
+    assert main([str(source), str(tmp_path / "no" / "dir.keras"), "--blocks", "4"]) == 2
+    assert "dir.keras: cannot write" in capsys.readouterr().err
