@@ -64,7 +64,7 @@ def main() -> None:
         model = build_model(p.model, s)
         optimizer = recipe.make_optimizer(t)
         optimizer.build(model.trainable_variables)
-    step = make_step(model, optimizer, recipe.pixel_loss(t.loss), strategy, t.batch_size)
+    step = make_step(model, optimizer, recipe.patch_loss(t.loss, t.no_harm), strategy, t.batch_size)
     lr, hr = load_pairs(REPO / "data/lr/train", REPO / "data/hr/train", s)
     real = iter(distribute(patch_dataset(lr, hr, t.patch_size, s, t.batch_size, p.base.seed, 0, 10**6), strategy))
     one = next(real)

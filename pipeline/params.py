@@ -171,6 +171,8 @@ class Train(Section):
     loss: Loss
     finish_loss: Loss
     finish_epochs: Annotated[int, bounded(0, BIG)]
+    # Extra loss per dB a patch falls below bicubic (the worn-photo model's no-harm term); 0: off.
+    no_harm: Annotated[float, bounded(0, 100)]
     lr: Annotated[float, bounded(0, 1)]
     lr_schedule: Literal["cosine", "constant"]
     warmup_steps: Annotated[int, bounded(0, BIG)]

@@ -72,6 +72,7 @@ class DivergenceWatch:
 
 def make_step(model: keras.Model, optimizer, loss_fn, strategy: tf.distribute.Strategy, global_batch: int):
     """One compiled training step on a distributed batch; returns the batch's mean loss.
+    `loss_fn` takes (lr, hr, sr) batches and gives the loss of each patch (recipe.patch_loss).
 
     Each replica takes its share of the global batch (train.batch_size); its loss is scaled
     by the global batch, so the summed gradient is the gradient of the batch mean, whatever
@@ -79,7 +80,7 @@ def make_step(model: keras.Model, optimizer, loss_fn, strategy: tf.distribute.St
 
     def replica_step(lr_batch, hr_batch):
         with tf.GradientTape() as tape:
-            per_patch = tf.reduce_mean(loss_fn(hr_batch, model(lr_batch, training=True)), axis=[1, 2])
+            per_patch = loss_fn(lr_batch, hr_batch, model(lr_batch, training=True))
             loss = tf.nn.compute_average_loss(per_patch, global_batch_size=global_batch)
             scaled = optimizer.scale_loss(loss)  # mixed precision: the loss scale; else as is
         optimizer.apply_gradients(zip(tape.gradient(scaled, model.trainable_variables), model.trainable_variables,
@@ -178,7 +179,7 @@ def train(lr: list[np.ndarray], hr: list[np.ndarray], val: tuple[list[np.ndarray
         data = patch_dataset(lr, hr, t.patch_size, base.scale, t.batch_size, base.seed,
                              phase.first_epoch * t.steps_per_epoch, phase.last_epoch * t.steps_per_epoch,
                              t.detail_keep)
-        step = make_step(model, optimizer, recipe.pixel_loss(phase.loss), strategy, t.batch_size)
+        step = make_step(model, optimizer, recipe.patch_loss(phase.loss, t.no_harm), strategy, t.batch_size)
         fit_epochs(model, step, distribute(data, strategy), phase.first_epoch, phase.last_epoch, t,
                    keras.callbacks.CallbackList(epoch_end, model=model))
         if state["epoch"] < phase.last_epoch:

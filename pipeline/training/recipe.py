@@ -32,6 +32,42 @@ def pixel_loss(name: str):
             "charbonnier": charbonnier}[name]
 
 
+# An MSE below this (about 50 dB PSNR) counts as this: on flat patches the ratio of two tiny
+# errors says nothing, and its gradient would swamp the batch.
+HARM_FLOOR = 1e-5
+
+
+def bicubic_reference(lr_batch, hr_shape):
+    """What plain bicubic upsampling gives for the LR batch, clipped to the image range as
+    an 8-bit result would be: the baseline a worn input must never fall below."""
+    return tf.clip_by_value(tf.image.resize(tf.cast(lr_batch, tf.float32), hr_shape, "bicubic"), 0.0, 1.0)
+
+
+def patch_loss(name: str, no_harm: float):
+    """The loss per patch: (lr, hr, sr) batches -> (batch,), the mean pixel loss.
+
+    With no_harm > 0, each patch where the model's MSE is above bicubic's also pays
+    no_harm per dB of the shortfall. The worn-photo model must never score below bicubic,
+    and a plain pixel loss weighs a patch by its error, not by whether the model did harm
+    there: aliased inputs (nearest) are where it loses to bicubic, and this term is what
+    tells it that being sharp there is worse than being safe. Bicubic's error is a constant
+    of the data, so only the model's side carries gradient."""
+    per_pixel = pixel_loss(name)
+
+    def loss(lr_batch, hr_batch, sr_batch):
+        value = tf.reduce_mean(per_pixel(hr_batch, sr_batch), axis=[1, 2])
+        if not no_harm:
+            return value
+        hr = tf.cast(hr_batch, tf.float32)
+        mse_model = tf.reduce_mean(tf.square(tf.cast(sr_batch, tf.float32) - hr), axis=[1, 2, 3])
+        mse_bicubic = tf.reduce_mean(tf.square(bicubic_reference(lr_batch, tf.shape(hr)[1:3]) - hr), axis=[1, 2, 3])
+        ratio = (mse_model + HARM_FLOOR) / (mse_bicubic + HARM_FLOOR)
+        shortfall_db = 10.0 * tf.math.log(ratio) / np.log(10.0)
+        return tf.cast(value, tf.float32) + no_harm * tf.nn.relu(shortfall_db)
+
+    return loss
+
+
 def make_optimizer(t: Train) -> keras.optimizers.Optimizer:
     """Adam; with `cosine`, a linear warm-up to train.lr over warmup_steps, then cosine decay
     to 1% of it. With ema_decay > 0 the optimizer also keeps an exponential moving average

@@ -33,9 +33,9 @@ def fit(tmp_path, photo_crops, stop_after=None, init=None, **recipe):
     return train(lr, hr, val, base, m, t, ckpt, tmp_path / "live", stop_after, init)
 
 
-@pytest.mark.parametrize("loss", ["mae", "mse", "charbonnier"])
-def test_loss_falls_and_the_model_beats_its_bicubic_start(tmp_path, photo_crops, tf_ready, loss):
-    model, state = fit(tmp_path, photo_crops, loss=loss)
+@pytest.mark.parametrize(("loss", "no_harm"), [("mae", 0.0), ("mse", 0.0), ("charbonnier", 0.0), ("mae", 0.01)])
+def test_loss_falls_and_the_model_beats_its_bicubic_start(tmp_path, photo_crops, tf_ready, loss, no_harm):
+    model, state = fit(tmp_path, photo_crops, loss=loss, no_harm=no_harm)
     history = state["history"]
     assert len(history) == 3
     assert all(np.isfinite(h["train/loss"]) for h in history)
@@ -189,3 +189,24 @@ def test_a_run_logged_to_a_file_says_how_far_each_epoch_is(tmp_path, photo_crops
     want = [f"epoch {e}/3: step {s}/8" for e in (1, 2, 3) for s in range(1, 9)]
     assert [line.split(",")[0] for line in lines] == want
     assert all(re.search(r"mean loss \d\.\d{5}, [\d.]+ steps/s$", line) for line in lines)
+
+
+def test_the_no_harm_term_charges_each_db_a_patch_falls_below_bicubic(photo_crops, tf_ready):
+    import tensorflow as tf
+
+    from pipeline.training.recipe import HARM_FLOOR, bicubic_reference, patch_loss
+
+    lr, hr = (tf.constant(a[:4] / 255.0, tf.float32) for a in photo_crops)
+    bicubic = bicubic_reference(lr, hr.shape[1:3])
+    l1 = lambda sr: tf.reduce_mean(tf.abs(sr - hr), axis=[1, 2, 3]).numpy()  # noqa: E731
+    plain, guarded = patch_loss("mae", 0.0), patch_loss("mae", 0.5)
+    for sr in (hr, bicubic):  # at or above bicubic: no charge
+        np.testing.assert_allclose(guarded(lr, hr, sr).numpy(), l1(sr), rtol=1e-5)
+        np.testing.assert_allclose(plain(lr, hr, sr).numpy(), l1(sr), rtol=1e-5)
+    # Twice bicubic's error is four times its MSE: 6.02 dB short, less what the floor absorbs.
+    worse = hr + 2.0 * (bicubic - hr)
+    mse = tf.reduce_mean(tf.square(bicubic - hr), axis=[1, 2, 3]).numpy()
+    shortfall = 10 * np.log10((4 * mse + HARM_FLOOR) / (mse + HARM_FLOOR))
+    assert (shortfall > 5).all()
+    np.testing.assert_allclose(guarded(lr, hr, worse).numpy(), l1(worse) + 0.5 * shortfall, rtol=1e-4)
+    np.testing.assert_allclose(plain(lr, hr, worse).numpy(), l1(worse), rtol=1e-5)
