@@ -23,7 +23,7 @@ from pipeline.params import Downscale
 from pipeline.upscaling.precision import PRECISIONS, with_precision
 
 OFF = {"method": "matlab", "kernels": [], "blur_sigma": [], "blur_prob": 1.0, "noise_sigma": [], "noise_prob": 1.0,
-       "jpeg_quality": [], "jpeg_prob": 1.0, "jpeg_twice": 0.0}
+       "noise_grey": 0.0, "jpeg_quality": [], "jpeg_prob": 1.0, "jpeg_twice": 0.0}
 CONDITIONS: dict[str, dict[str, object]] = {
     "clean (MATLAB bicubic)": {},
     "Pillow bicubic": {"kernels": ["pillow"]},

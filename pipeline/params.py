@@ -126,12 +126,14 @@ class Downscale(Section):
     method: Method
     # Worn photos (Real-ESRGAN's first-order model): per image, a kernel drawn from `kernels`
     # (empty: `method`), then each degradation with its probability, its strength drawn from
-    # its [low, high] range: blur before, then noise, JPEG and a second JPEG after.
+    # its [low, high] range: blur before, then noise, JPEG and a second JPEG after. A share
+    # `noise_grey` of the noise draws is the same in R, G and B (a camera's luminance noise).
     kernels: Annotated[tuple[Kernel, ...], Field(strict=False)]
     blur_sigma: Floats
     blur_prob: Share
     noise_sigma: Floats
     noise_prob: Share
+    noise_grey: Share
     jpeg_quality: Ints
     jpeg_prob: Share
     jpeg_twice: Share

@@ -5,7 +5,9 @@ scores sit beside published ones. For photos from cameras and the web (presets/p
 Real-ESRGAN's first-order model, simplified: per image a downscaling kernel drawn from
 `downscale.kernels` (antialiased or not), Gaussian blur before it, Gaussian noise and JPEG
 compression (once, or twice at two qualities) after it, each with its probability and a
-strength drawn from its range. Every draw comes from the image's own seeded generator.
+strength drawn from its range. A share of the noise draws is the same in R, G and B, as a
+camera's luminance noise is (Real-ESRGAN draws such grey noise 40 % of the time). Every draw
+comes from the image's own seeded generator.
 """
 
 from __future__ import annotations
@@ -36,7 +38,10 @@ def degrade(hr: np.ndarray, scale: int, p: Downscale, rng: np.random.Generator) 
         hr = np.asarray(Image.fromarray(hr).filter(ImageFilter.GaussianBlur(sigma)))
     lr = downscale(hr, scale, kernel)
     if p.noise_sigma and rng.random() < p.noise_prob:
-        noise = rng.normal(0.0, float(rng.uniform(*p.noise_sigma)), lr.shape)
+        sigma = float(rng.uniform(*p.noise_sigma))
+        # Drawn only when asked for, so recipes without grey noise keep their bytes.
+        grey = p.noise_grey > 0 and rng.random() < p.noise_grey
+        noise = rng.normal(0.0, sigma, (*lr.shape[:2], 1) if grey else lr.shape)
         lr = np.clip(np.round(lr + noise), 0, 255).astype(np.uint8)
     if p.jpeg_quality and rng.random() < p.jpeg_prob:
         lr = jpeg(lr, int(rng.integers(p.jpeg_quality[0], p.jpeg_quality[1] + 1)))

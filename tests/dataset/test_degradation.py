@@ -55,3 +55,20 @@ def test_a_probability_of_zero_turns_a_degradation_off_and_one_always_on(change,
     always = degrade(hr, 2, worn(**change, **{prob: 1.0}), rng_for(3, "x"))
     assert np.array_equal(never, clean)
     assert np.abs(always.astype(int) - clean).mean() > 1.5
+
+
+def test_grey_noise_is_the_same_in_every_channel_and_off_keeps_the_old_draws():
+    hr = np.clip(photo_like(48, 48, 3), 40, 215).astype(np.uint8)  # no clipping of the noise at 0 or 255
+    clean = downscale(hr, 2, "matlab").astype(int)
+    noisy = {"noise_sigma": (6.0, 6.0), "noise_prob": 1.0}
+    grey = degrade(hr, 2, worn(**noisy, noise_grey=1.0), rng_for(3, "x")).astype(int) - clean
+    assert np.abs(grey).mean() > 3
+    assert np.array_equal(grey[..., 0], grey[..., 1])
+    assert np.array_equal(grey[..., 0], grey[..., 2])
+    colour = degrade(hr, 2, worn(**noisy, noise_grey=0.0), rng_for(3, "x")).astype(int) - clean
+    assert (colour[..., 0] != colour[..., 1]).mean() > 0.5
+    # noise_grey 0 draws nothing more, so the recipes trained before it existed keep their bytes.
+    rng = rng_for(3, "x")
+    assert rng.random() < 1.0
+    before = np.clip(np.round(clean + rng.normal(0.0, float(rng.uniform(6.0, 6.0)), clean.shape)), 0, 255)
+    assert np.array_equal(colour + clean, before)
