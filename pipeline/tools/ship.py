@@ -2,6 +2,7 @@
 
     python -m pipeline.ship clean [--title "..."]
     python -m pipeline.ship clean --rewrite-card     # the card anew from clean.json
+    python -m pipeline.ship photo --run photo-on     # a probe's run, once photo.yaml is its recipe
 
 Run it in the workspace right after `python -m pipeline.preset <name>` (or `dvc exp apply`
 of that experiment). It copies models/model.keras to models/release/<name>.keras (refusing a
@@ -10,6 +11,10 @@ file over 5 MB: it goes into git) and writes <name>.md, the card a person reads,
 params the preset changed, the code commit, steps, training time and CPU (from
 <name>.run.json), validation and test scores per image and per source, and the model's
 speed here. Nothing in the card is typed by hand.
+
+`--run PROBE` ships the workspace's run of another preset under `name` when the two set the
+same values (checked): a probe that wins need not be trained again under the release name,
+and presets/<name>.yaml stays the recipe that makes the shipped model.
 """
 
 from __future__ import annotations
@@ -36,6 +41,23 @@ from pipeline.upscaling.tiles import TileEngine
 MAX_BYTES = 5_000_000
 OUTPUTS = ("models/model.keras", "metrics/eval.json", "metrics/eval_images.csv", "metrics/train/metrics.json",
            "data/raw/manifest.csv", "dvc.lock", "params.yaml")
+
+
+def ran_as(card: dict) -> str:
+    """The card's note on a run made under another preset's name (`--run`), else nothing."""
+    ran = card["run"].get("preset", card["name"])
+    return "" if ran == card["name"] else f"; it ran as `presets/{ran}.yaml`, which then set the same values"
+
+
+def same_values(name: str, ran: str) -> str | None:
+    """Why the run of preset `ran` cannot ship as `name`, or None when both set the same values
+    (a probe that won, shipped as it ran once the release preset is made its recipe)."""
+    wanted, made = (load_preset(n, need_folders=False)[2] for n in (name, ran))
+    differ = sorted(k for k in wanted.keys() | made.keys() if wanted.get(k, "unset") != made.get(k, "unset"))
+    if not differ:
+        return None
+    return (f"presets/{ran}.yaml and presets/{name}.yaml differ on " + "; ".join(
+        f"{k} ({made.get(k, 'unset')!r} against {wanted.get(k, 'unset')!r})" for k in differ))
 
 
 def source_of(url: str) -> str:
@@ -137,7 +159,7 @@ input. What `python -m pipeline.upscale` delivers of it, from files to files, is
 `{card['run']['command']}`
 
 - Code: commit `{card['run']['commit']}`; preset `presets/{card['name']}.yaml`
-  (what it changes from params.yaml: below).
+  (what it changes from params.yaml: below){ran_as(card)}.
 - Training: {t['steps']:,} steps of batch {t['batch_size']} ({t['patch_size']}-pixel LR patches),
   {card['run']['seconds'] / 3600:.2f} h for the whole pipeline on {card['run']['machine']['cpu_model']}
   ({card['run']['machine']['cpus']} cores), {card['run']['machine']['date']}.{started_from(t.get('init'))}
@@ -161,6 +183,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = tool_parser(__doc__)
     parser.add_argument("name", help="the preset that made the workspace's model")
     parser.add_argument("--title", default=None, help="the card's heading")
+    parser.add_argument("--run", default=None, metavar="PRESET",
+                        help="ship the workspace's run of PRESET under `name`; both presets must set the same "
+                             "values (a probe that won, after presets/<name>.yaml was made its recipe)")
     parser.add_argument("--rewrite-card", action="store_true",
                         help="only write <name>.md anew from <name>.json (after a change to the card's layout)")
     args = parser.parse_args(argv)
@@ -173,13 +198,17 @@ def main(argv: list[str] | None = None) -> int:
         print(f"ship: {RELEASE / f'{args.name}.md'} written from {facts}")
         return 0
     missing = [p for p in OUTPUTS if not Path(p).exists()]
-    run_file = RELEASE / f"{args.name}.run.json"
+    ran = args.run or args.name
+    run_file = RELEASE / f"{ran}.run.json"
     if missing or not run_file.is_file():
-        print(f"ship: run `python -m pipeline.preset {args.name}` here first; missing: "
+        print(f"ship: run `python -m pipeline.preset {ran}` here first; missing: "
               f"{', '.join(missing + ([] if run_file.is_file() else [str(run_file)]))}", file=sys.stderr)
         return 2
     import keras
 
+    if args.run and (why := same_values(args.name, args.run)):
+        print(f"ship: cannot ship the run of {args.run} as {args.name}: {why}", file=sys.stderr)
+        return 2
     _, preset, values = load_preset(args.name)
     model = keras.models.load_model("models/model.keras")
     params = yaml.safe_load(Path("params.yaml").read_text())
