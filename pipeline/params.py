@@ -189,6 +189,13 @@ class Train(Section):
     # A model in models/init/ whose weights the run starts from (fine-tuning) instead of
     # random ones; null: from scratch. The train stage depends on that folder (dvc.yaml).
     init: str | None
+    # The training run's own draws (initial weights, patch order and positions); null:
+    # base.seed. Another value keeps the split, the crops and the LR inputs, so two runs that
+    # differ only here say how much of a difference between probes is one run's luck.
+    seed: Annotated[int, bounded(0, 2**32 - 1)] | None = None
+
+    def draws_seed(self, base: Base) -> int:
+        return base.seed if self.seed is None else self.seed
 
     @model_validator(mode="after")
     def _init_in_folder(self) -> Train:

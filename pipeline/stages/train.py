@@ -53,7 +53,7 @@ def main() -> None:
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     p = stage_params(args)
-    configure_tensorflow(p.base.seed, cpu_devices_from_env())
+    configure_tensorflow(p.train.draws_seed(p.base), cpu_devices_from_env())
 
     lr, hr = load_pairs(args.lr / "train", args.hr / "train", p.base.scale)
     val = load_pairs(args.lr / "val", args.hr / "val", p.base.scale)

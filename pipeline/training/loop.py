@@ -150,7 +150,7 @@ def train(lr: list[np.ndarray], hr: list[np.ndarray], val: tuple[list[np.ndarray
             log.info("resuming after epoch %d of %d", state["epoch"], t.epochs)
         else:
             # Seeded here, not at import: the initial weights depend on the seed alone.
-            keras.utils.set_random_seed(base.seed)
+            keras.utils.set_random_seed(t.draws_seed(base))
             model = build_model(m, base.scale)
             if init is not None:  # before the optimizer builds: its weight average starts from these
                 model.set_weights(init)
@@ -176,7 +176,7 @@ def train(lr: list[np.ndarray], hr: list[np.ndarray], val: tuple[list[np.ndarray
             model.compile(optimizer=optimizer, loss=recipe.make_loss(phase.loss))
             if not optimizer.built:  # its variables must exist before a replica step uses them
                 optimizer.build(model.trainable_variables)
-        data = patch_dataset(lr, hr, t.patch_size, base.scale, t.batch_size, base.seed,
+        data = patch_dataset(lr, hr, t.patch_size, base.scale, t.batch_size, t.draws_seed(base),
                              phase.first_epoch * t.steps_per_epoch, phase.last_epoch * t.steps_per_epoch,
                              t.detail_keep)
         step = make_step(model, optimizer, recipe.patch_loss(phase.loss, t.no_harm), strategy, t.batch_size)

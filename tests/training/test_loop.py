@@ -60,6 +60,15 @@ def test_resume_after_interruption_equals_uninterrupted(tmp_path, photo_crops, t
         assert np.array_equal(a, b)
 
 
+def test_train_seed_redraws_the_run_alone_and_null_is_base_seed(tmp_path, photo_crops, tf_ready):
+    base = small_params()[0]
+    default, _ = fit(tmp_path / "a", photo_crops, epochs=1)
+    same, _ = fit(tmp_path / "b", photo_crops, epochs=1, seed=base.seed)
+    other, _ = fit(tmp_path / "c", photo_crops, epochs=1, seed=base.seed + 1)
+    assert all(np.array_equal(a, b) for a, b in zip(default.get_weights(), same.get_weights(), strict=True))
+    assert not all(np.array_equal(a, b) for a, b in zip(default.get_weights(), other.get_weights(), strict=True))
+
+
 def test_a_checkpoint_for_other_params_is_not_resumed(tmp_path, photo_crops, tf_ready):
     fit(tmp_path, photo_crops, stop_after=1)
     _, state = fit(tmp_path, photo_crops, lr=0.001)
