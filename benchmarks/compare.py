@@ -17,7 +17,7 @@ from pathlib import Path
 
 from benchmarks.common import RESULTS
 from benchmarks.unseen_conditions import CONDITIONS as UNSEEN
-from benchmarks.worn_inputs import CONDITIONS as WORN
+from benchmarks.worn_conditions import CONDITIONS as WORN
 
 
 def model_scores(result: dict) -> dict[str, dict]:
