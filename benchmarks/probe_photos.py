@@ -26,9 +26,10 @@ def copy_photos(workspace: Path, out: Path) -> dict[str, int]:
     counts = {}
     for split in ("val", "test"):
         (out / split).mkdir()
-        for path in list_images(workspace / "data" / "hr" / split):
+        photos = list_images(workspace / "data" / "hr" / split)
+        for path in photos:
             shutil.copyfile(path, out / split / path.name)
-        counts[split] = len(list_images(out / split))
+        counts[split] = len(photos)
     moon = workspace / "data" / "raw" / "images" / MOON
     if moon.is_file() and not (out / "val" / MOON).exists():
         save_png(load_rgb(moon), out / "val" / MOON)  # decoded and written as the HR stage writes
