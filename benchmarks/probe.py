@@ -11,8 +11,8 @@ the Zen 5 EPYC), one child process each, so oneDNN's per-shape memory never pile
 Every result lands in benchmarks/results/<name>.json, and a name already there is refused
 (the committed results are earlier probes'). The photos are the release run's: its
 data/hr/test, and for val its data/hr/val plus moon (benchmarks/probe_photos.py), the 36
-the committed val tables were measured on. Not timed whole: on the 2-core Zen 5 EPYC, with
-the test suite sharing it, the first took 11 minutes and the second 6.
+the committed val tables were measured on. Not timed whole: on the 2-core Zen 5 EPYC the first took 11 minutes
+with the test suite sharing the cores, the second 6 minutes after it, alone.
 """
 
 from __future__ import annotations
