@@ -52,6 +52,8 @@ def main() -> None:
     for spec in args.results:
         name, _, label = spec.partition("=")
         path = Path(name) if name.endswith(".json") else RESULTS / f"{name}.json"
+        if not path.is_file():
+            parser.error(f"{spec}: no such result {path}")
         columns.append(model_scores(json.loads(path.read_text())))
         labels.append(label or path.stem)
     print("\n".join(rows(columns, labels, args.against)))
