@@ -31,7 +31,8 @@ def test_compare_keeps_the_benchmarks_order_and_subtracts_the_reference(tmp_path
     assert table[3] == "| noise 5 | 30.00 | +2.00; 0; +0.50 |  |  |"  # worn before unseen, as run
     assert table[4] == "| grey noise 10 | 30.00 |  | +2.90; 0; +1.00 |  |"
     missing = python("-m", "benchmarks.compare", f"{tmp_path / 'a.json'}", "zz_no_such_result", check=False)
-    assert missing.returncode == 2 and "zz_no_such_result: no such result" in missing.stderr
+    assert missing.returncode == 2
+    assert "zz_no_such_result: no such result" in missing.stderr
     assert "Traceback" not in missing.stderr
 
 
