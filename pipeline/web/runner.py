@@ -79,6 +79,9 @@ def run_job(job_id: str, store: Store, storage: Storage, upscaler_for: Callable[
             key = result_key(job_id, plan.format)
             size = storage.put(key, result)
         except Cancelled:
+            # The user's delete may have run before this run stored the preview (the claim
+            # comes first), so the run removes what it wrote itself.
+            storage.delete(f"previews/{job_id}.png")
             log.info("job %s cancelled while running", job_id)
             return "cancelled"
         except BadImage as e:
@@ -94,6 +97,7 @@ def run_job(job_id: str, store: Store, storage: Storage, upscaler_for: Callable[
                         tiles_done=job["tiles_total"], warning=warning):
         if store.get(job_id) is None:  # cancelled at the last moment: nothing of it stays
             storage.delete(key)
+            storage.delete(f"previews/{job_id}.png")
         return "cancelled"
     storage.delete(f"uploads/{job_id}")
     log.info("job %s done in %.1f s", job_id, seconds)

@@ -202,6 +202,28 @@ def test_a_running_job_is_cancelled_and_its_files_deleted(tmp_path, model):
         assert not [key for key in stored if job["id"] in key]
 
 
+def test_a_job_deleted_just_before_its_preview_is_stored_leaves_no_file(tmp_path, model):
+    # The race the test above can hit by chance, made certain: the user's delete lands after
+    # the worker read the upload but before it stored the preview.
+    server = server_for(tmp_path, model, SlowUpscaler(model, tile=8, batch=1))
+    storage, first = server.service.storage, []
+    put = storage.put
+
+    def delete_then_put(key, path):
+        if not first and key.startswith("previews/"):  # the first job's
+            first.append(key.removeprefix("previews/").removesuffix(".png"))
+            server.service.delete(first[0])
+        return put(key, path)
+
+    storage.put = delete_then_put
+    with TestClient(server.app) as client:
+        upload(client, png(40, 40))
+        after = upload(client, png(12, 12)).json()  # one worker: once it is done, so is the first
+        assert wait(client, after["id"])["status"] == "done"
+        assert client.get(f"/api/jobs/{first[0]}").status_code == 404
+        assert not [key for key in storage.stored() if first[0] in key]
+
+
 def test_a_full_queue_is_refused_before_the_body_is_parsed(tmp_path, model):
     with client_for(tmp_path, model, SlowUpscaler(model, tile=8, batch=1), queue=1) as client:
         first = upload(client, png(40, 40)).json()
