@@ -32,6 +32,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from pipeline.imaging.images import ALLOWED_FORMATS
 from pipeline.upscaling.formats import FORMATS, MEDIA_TYPE, SUFFIX, Output
 from pipeline.upscaling.recentring import PROGRAMS
+from pipeline.web.runner import preview_key
 from pipeline.web.service import Options, Refused, Service
 
 STATIC = Path(__file__).parent / "static"
@@ -278,7 +279,7 @@ def create_app(service: Service, limits: Limits, models: list[ModelOffer], defau
         job = find(job_id)
         if job["status"] == "queued":
             raise HTTPException(409, "job is queued: its input is decoded when it starts")
-        return stream(f"previews/{job_id}.png", "image/png")
+        return stream(preview_key(job_id), "image/png")
 
     @app.delete("/api/jobs/{job_id}", status_code=204, summary="Cancel a job and delete its files")
     def delete(job_id: str):

@@ -41,6 +41,10 @@ def result_key(job_id: str, fmt: str) -> str:
     return f"results/{job_id}{SUFFIX[fmt]}"
 
 
+def preview_key(job_id: str) -> str:
+    return f"previews/{job_id}.png"
+
+
 def run_job(job_id: str, store: Store, storage: Storage, upscaler_for: Callable[[str, bool], Upscaler],
             worker: str, max_pixels: int, beat: Callable[[], None] = lambda: None) -> str | None:
     """Run job `job_id` if it is still to run; its final status, None if there is nothing to
@@ -72,7 +76,7 @@ def run_job(job_id: str, store: Store, storage: Storage, upscaler_for: Callable[
             d = decode_photo(upload, max_pixels, name=job["name"])
             preview = Path(tmp) / "preview.png"  # the page's "before", turned upright like the result
             save_png(input_pixels(d), preview, compress_level=1)
-            storage.put(f"previews/{job_id}.png", preview)
+            storage.put(preview_key(job_id), preview)
             plan = up.plan(d, output)
             result = Path(tmp) / f"result{SUFFIX[plan.format]}"
             up.start_save(d, result, plan, progress)()
@@ -81,7 +85,7 @@ def run_job(job_id: str, store: Store, storage: Storage, upscaler_for: Callable[
         except Cancelled:
             # The user's delete may have run before this run stored the preview (the claim
             # comes first), so the run removes what it wrote itself.
-            storage.delete(f"previews/{job_id}.png")
+            storage.delete(preview_key(job_id))
             log.info("job %s cancelled while running", job_id)
             return "cancelled"
         except BadImage as e:
@@ -97,7 +101,7 @@ def run_job(job_id: str, store: Store, storage: Storage, upscaler_for: Callable[
                         tiles_done=job["tiles_total"], warning=warning):
         if store.get(job_id) is None:  # cancelled at the last moment: nothing of it stays
             storage.delete(key)
-            storage.delete(f"previews/{job_id}.png")
+            storage.delete(preview_key(job_id))
         return "cancelled"
     storage.delete(f"uploads/{job_id}")
     log.info("job %s done in %.1f s", job_id, seconds)

@@ -20,7 +20,7 @@ from typing import BinaryIO
 
 from pipeline.imaging.images import BadImage, Header, probe
 from pipeline.upscaling.formats import Output, refusal
-from pipeline.web.runner import STALE_S, rate_key, result_key
+from pipeline.web.runner import STALE_S, preview_key, rate_key, result_key
 from pipeline.web.storage import DiskFull, Storage
 from pipeline.web.store import ACTIVE, FINISHED, Store
 
@@ -169,7 +169,7 @@ class Service:
 
     def _delete_files(self, job: dict) -> None:
         self.storage.delete(f"uploads/{job['id']}")
-        self.storage.delete(f"previews/{job['id']}.png")
+        self.storage.delete(preview_key(job["id"]))
         if job.get("result"):
             self.storage.delete(job["result"])
 
