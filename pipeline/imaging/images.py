@@ -101,6 +101,11 @@ def frames_text(frames: int) -> str:
     return f"more than {FRAME_SCAN}" if frames > FRAME_SCAN else str(frames)
 
 
+def animation_warning(frames: int) -> str | None:
+    """What upscaling an animation loses, said where the upload is taken and where it is done."""
+    return f"animated: only the first of {frames_text(frames)} frames is upscaled" if frames > 1 else None
+
+
 @dataclass(frozen=True)
 class Header:
     """What a file's header says, read without decoding a pixel."""
@@ -110,10 +115,6 @@ class Header:
     height: int
     alpha: bool
     frames: int  # counted up to FRAME_SCAN + 1
-
-    @property
-    def frames_text(self) -> str:
-        return frames_text(self.frames)
 
 
 def probe(source: Path | str | bytes | BinaryIO, max_pixels: int = DEFAULT_MAX_PIXELS, name: object = None) -> Header:
@@ -144,6 +145,10 @@ class Decoded:
     format: str | None = None  # the file's format (JPEG, PNG, ...), None for a built image
     metadata: Metadata = Metadata()
     warnings: tuple[str, ...] = ()  # what decoding changed that a user should know
+
+
+# Modes `_to_8bit` narrows: their result is 8-bit, and a user with 16-bit scans must be told.
+WIDE_MODES = ("I;16", "I;16B", "I;16L", "I;16N", "I", "F")
 
 
 def _to_8bit(img: Image.Image) -> Image.Image:

@@ -19,7 +19,7 @@ import numpy as np
 from PIL import Image
 
 from pipeline.imaging.colour import result_profile, rgb_to_srgb
-from pipeline.imaging.images import Decoded, from_pil
+from pipeline.imaging.images import WIDE_MODES, Decoded, animation_warning, from_pil
 from pipeline.imaging.metadata import result_dpi, result_exif, result_xmp
 from pipeline.imaging.resize import pillow_resize
 from pipeline.outputs import atomic_path
@@ -68,6 +68,12 @@ def png_chunks(plan: Plan) -> tuple[tuple[bytes, bytes], ...]:
     return tuple(chunks)
 
 
+def wide_warning(mode: str) -> str | None:
+    """Results are 8-bit (the network computes on 8-bit photos): say so for a 16-bit or
+    float input instead of letting its extra levels vanish unmentioned."""
+    return f"{mode} pixels (more than 8 bits) are upscaled and written as 8-bit" if mode in WIDE_MODES else None
+
+
 class Upscaler:
     """One loaded model turning images into 2x images."""
 
@@ -84,7 +90,7 @@ class Upscaler:
         fmt = output.format_for(d.format)
         h, w = d.rgb.shape[0] * self.scale, d.rgb.shape[1] * self.scale
         channels = (1 if d.grayscale else 3) + (d.alpha is not None)
-        warnings = list(d.warnings)
+        warnings = [*d.warnings, *filter(None, [animation_warning(d.frames), wide_warning(d.source_mode)])]
         if output.strip:
             return Plan(fmt, output.quality_for(fmt), w, h, channels, None, False, None, None, None, tuple(warnings),
                         output.nearest_input)

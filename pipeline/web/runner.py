@@ -96,7 +96,8 @@ def run_job(job_id: str, store: Store, storage: Storage, upscaler_for: Callable[
     seconds = time.monotonic() - started
     key_rate = rate_key(job)
     store.set_rate(key_rate, 0.7 * store.rate(key_rate, seconds / pixels) + 0.3 * seconds / pixels)
-    warning = "; ".join(filter(None, [job.get("warning"), *plan.warnings])) or None
+    # The upload's own warning (animation, from its header) is the plan's again: say it once.
+    warning = "; ".join(dict.fromkeys(filter(None, [job.get("warning"), *plan.warnings]))) or None
     if not store.finish(job_id, worker, "done", result=key, result_bytes=size, result_format=plan.format,
                         tiles_done=job["tiles_total"], warning=warning):
         if store.get(job_id) is None:  # cancelled at the last moment: nothing of it stays

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from pipeline.imaging.images import BadImage, Header, probe
+from pipeline.imaging.images import BadImage, Header, animation_warning, probe
 from pipeline.upscaling.formats import Output, refusal
 from pipeline.web.runner import STALE_S, preview_key, rate_key, result_key
 from pipeline.web.storage import DiskFull, Storage
@@ -85,8 +85,7 @@ class Service:
         if why := refusal(fmt, header.width * self.scale, header.height * self.scale, header.alpha):
             raise Refused(422, f"{name}: {why}")
         job_id = secrets.token_urlsafe(12)
-        warning = (f"animated: only the first of {header.frames_text} frames is upscaled"
-                   if header.frames > 1 else None)
+        warning = animation_warning(header.frames)
         job = {"id": job_id, "name": name, "status": "queued", "created": time.time(), "width": header.width,
                "height": header.height, "tiles_total": self.tiles_for(header.height, header.width), "tiles_done": 0,
                "model": options.model, "self_ensemble": options.self_ensemble, "format": options.output.format,

@@ -167,6 +167,24 @@ def test_colour_profiles_are_kept_converted_or_dropped_and_every_output_reads_ba
     assert Image.open(tmp_path / "j" / "huge.jpg").info["icc_profile"] == huge  # a JPEG holds 16 MB of it
 
 
+def test_what_an_8_bit_result_cannot_keep_is_said_for_each_file(tmp_path, model_path, capsys):
+    """An animation keeps one frame and a 16-bit scan 8 bits: both upscaled, neither in silence."""
+    (tmp_path / "in").mkdir()
+    frames = [Image.fromarray(photo_like(12, 10, k)) for k in range(3)]
+    frames[0].save(tmp_path / "in" / "moving.gif", save_all=True, append_images=frames[1:])
+    wide = (np.asarray(Image.fromarray(photo_like(12, 10, 4)).convert("L"), np.uint16) * 257).astype(np.uint16)
+    Image.fromarray(wide).save(tmp_path / "in" / "scan.png")
+    Image.fromarray(photo_like(12, 10, 5)).save(tmp_path / "in" / "plain.png")
+    status, err = upscale(capsys, tmp_path / "in", "--out", tmp_path / "out", "--model", model_path)
+    assert status == 0
+    assert "3 done, 0 skipped, 0 failed" in err
+    assert f"{tmp_path / 'in' / 'moving.gif'}: animated: only the first of 3 frames is upscaled" in err
+    assert f"{tmp_path / 'in' / 'scan.png'}: I;16 pixels (more than 8 bits) are upscaled and written as 8-bit" in err
+    assert "plain.png:" not in err
+    with Image.open(tmp_path / "out" / "scan.png") as scan:
+        assert (scan.mode, scan.size) == ("L", (20, 24))
+
+
 def test_a_tree_of_folders_is_mirrored_and_what_is_passed_over_is_said(tmp_path, model_path, capsys):
     tree = tmp_path / "albums"
     for k, folder in enumerate(["2023", "2024/spring", "2024/summer"]):
