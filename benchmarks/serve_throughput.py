@@ -37,9 +37,9 @@ from pathlib import Path
 
 from PIL import Image
 
+from benchmarks.bare_model import BareModel
 from benchmarks.common import photo_pixels, save
-from benchmarks.serve_load import Stack, form, request
-from benchmarks.upscale_bench import Subject
+from benchmarks.serving import Stack, form, request
 from pipeline.machine import cpu_model
 from pipeline.upscaling.precision import PRECISIONS
 
@@ -127,7 +127,7 @@ def main() -> None:
         parser.error("--jobs must be at least 2 (a p95 needs more than one job)")
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # each Stack's `finally` stops its processes
     with tempfile.TemporaryDirectory(prefix="serve-throughput-") as tmp:
-        subject = Subject(args.model, Path(tmp), args.precision)
+        subject = BareModel(args.model, args.precision)
         runs = {}
         for mode in args.modes:
             before = subject.alone()

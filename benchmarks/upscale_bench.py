@@ -34,12 +34,12 @@ import re
 import statistics
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
+from benchmarks.bare_model import BareModel
 from benchmarks.common import photo_pixels, run_child, save
 from pipeline.machine import cpu_model
 from pipeline.upscaling.precision import PRECISIONS
@@ -55,21 +55,6 @@ def make_photo(path: Path, megapixels: float, seed: int = 0) -> tuple[int, int]:
     return w, h
 
 
-def model_speed(run, scale: int, side: int, repeats: int = 11) -> float:
-    """Output MP/s of the bare model `run`, compiled for one fixed (1, side, side, 3) input."""
-    import tensorflow as tf
-
-    x = tf.random.uniform((1, side, side, 3))
-    for _ in range(2):
-        run(x).numpy()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        run(x).numpy()
-        times.append(time.perf_counter() - start)
-    return (side * scale) ** 2 / 1e6 / statistics.median(times)
-
-
 def tiled_vs_whole(model, path: Path) -> int:
     """Largest difference, in 8-bit levels, between the default tiles and one whole-image call."""
     from pipeline.imaging.images import load_rgb
@@ -79,27 +64,13 @@ def tiled_vs_whole(model, path: Path) -> int:
     return int(np.abs(tiled.astype(np.int16) - whole).max())
 
 
-class Subject:
+class Subject(BareModel):
     """One model under test: its file, its bare speed now, and the tool's runs with it."""
 
     def __init__(self, spec: str, out: Path, precision: str = "float32") -> None:
-        import tensorflow as tf
-
-        from pipeline.upscaling.inference import load_model, model_scale
-        from pipeline.upscaling.models import choose
-        from pipeline.upscaling.precision import bfloat16_copy
-
-        self.spec, self.out, self.precision = spec, out, precision
-        self.path = choose(spec).path
-        self.model = load_model(self.path)
-        if precision == "bfloat16":
-            self.model = bfloat16_copy(self.model)
-        self.scale = model_scale(self.model)
-        self.compiled = tf.function(lambda x: self.model(x, training=False))
+        super().__init__(spec, precision)
+        self.out = out
         self.overlap = receptive_radius(self.model)  # the overlap TileEngine gives its tiles
-
-    def alone(self, sides: tuple[int, ...] = (256, 512), repeats: int = 11) -> dict[str, float]:
-        return {f"{side}x{side}": round(model_speed(self.compiled, self.scale, side, repeats), 3) for side in sides}
 
     def run(self, label: str, inputs: list[Path], sizes: list[tuple[int, int]], fmt: str, *extra: str) -> dict:
         before = self.alone()
