@@ -71,7 +71,7 @@ def png_chunks(plan: Plan) -> tuple[tuple[bytes, bytes], ...]:
 def wide_warning(mode: str) -> str | None:
     """Results are 8-bit (the network computes on 8-bit photos): say so for a 16-bit or
     float input instead of letting its extra levels vanish unmentioned."""
-    return f"{mode} pixels (more than 8 bits) are upscaled and written as 8-bit" if mode in WIDE_MODES else None
+    return f"{mode} pixels (a wider type than 8 bits) are written as 8-bit" if mode in WIDE_MODES else None
 
 
 class Upscaler:

@@ -179,7 +179,7 @@ def test_what_an_8_bit_result_cannot_keep_is_said_for_each_file(tmp_path, model_
     assert status == 0
     assert "3 done, 0 skipped, 0 failed" in err
     assert f"{tmp_path / 'in' / 'moving.gif'}: animated: only the first of 3 frames is upscaled" in err
-    assert f"{tmp_path / 'in' / 'scan.png'}: I;16 pixels (more than 8 bits) are upscaled and written as 8-bit" in err
+    assert f"{tmp_path / 'in' / 'scan.png'}: I;16 pixels (a wider type than 8 bits) are written as 8-bit" in err
     assert "plain.png:" not in err
     with Image.open(tmp_path / "out" / "scan.png") as scan:
         assert (scan.mode, scan.size) == ("L", (20, 24))
