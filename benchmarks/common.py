@@ -49,6 +49,19 @@ def photo_pixels(h: int, w: int, seed: int, grid: tuple[int, int] = (30, 45)) ->
     return np.clip(np.asarray(coarse) + rng.normal(0, 6, (h, w, 1)), 0, 255).astype(np.uint8)
 
 
+def photo_jpeg(megapixels: float, seed: int) -> tuple[bytes, int, int]:
+    """A photo-like JPEG (quality 92) of about that many megapixels, 3:2: its bytes, width, height."""
+    import io
+
+    from PIL import Image
+
+    w = int((megapixels * 1e6 * 3 / 2) ** 0.5)
+    h = int(megapixels * 1e6 / w)
+    buffer = io.BytesIO()
+    Image.fromarray(photo_pixels(h, w, seed)).save(buffer, "JPEG", quality=92)
+    return buffer.getvalue(), w, h
+
+
 def gain_summary(model: list[float], bicubic: list[float]) -> dict:
     """Per-image model and bicubic Y-PSNR, summed up: the means, the mean gain, the worst
     image's gain and how many images the model made worse."""

@@ -24,7 +24,6 @@ Writes benchmarks/results/<name>.json.
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import re
 import signal
@@ -35,24 +34,13 @@ import threading
 import time
 from pathlib import Path
 
-from PIL import Image
-
 from benchmarks.bare_model import BareModel
-from benchmarks.common import photo_pixels, save
+from benchmarks.common import photo_jpeg, save
 from benchmarks.serving import Stack, form, request
 from pipeline.machine import cpu_model
 from pipeline.upscaling.precision import PRECISIONS
 
 POLL_S = 0.2
-
-
-def photo_jpeg(megapixels: float, seed: int) -> tuple[bytes, int]:
-    """A photo-like JPEG of about that size (3:2) and its pixel count."""
-    w = int((megapixels * 1e6 * 3 / 2) ** 0.5)
-    h = int(megapixels * 1e6 / w)
-    buffer = io.BytesIO()
-    Image.fromarray(photo_pixels(h, w, seed)).save(buffer, "JPEG", quality=92)
-    return buffer.getvalue(), w * h
 
 
 def measure(stack: Stack, workers: int, jobs: int, megapixels: float, scale: int) -> dict:
@@ -72,7 +60,7 @@ def measure(stack: Stack, workers: int, jobs: int, megapixels: float, scale: int
     refusals = [0]
 
     def feed() -> None:
-        for k, (data, _) in enumerate(uploads):
+        for k, (data, _, _) in enumerate(uploads):
             body, headers = form(data, f"p{k}.jpg")
             while True:
                 code, answer, _ = request("POST", stack.base + "/api/jobs", body, headers)
@@ -102,7 +90,7 @@ def measure(stack: Stack, workers: int, jobs: int, megapixels: float, scale: int
     if failed or len(done) < jobs:
         raise SystemExit(f"{stack.mode}: {len(done)} of {jobs} jobs done; failed: {failed}")
     seconds = max(done.values()) - min(accepted.values())
-    output_mp = sum(pixels for _, pixels in uploads) * scale**2 / 1e6
+    output_mp = sum(w * h for _, w, h in uploads) * scale**2 / 1e6
     latencies = sorted(done[j] - accepted[j] for j in done)
     compute = [float(s) for log in stack.root.glob("*.log")
                for s in re.findall(r"job [\w-]+ done in ([\d.]+) s", log.read_text(errors="replace"))]

@@ -37,10 +37,9 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
 
 from benchmarks.bare_model import BareModel
-from benchmarks.common import photo_pixels, run_child, save
+from benchmarks.common import photo_jpeg, run_child, save
 from pipeline.machine import cpu_model
 from pipeline.upscaling.precision import PRECISIONS
 from pipeline.upscaling.receptive import receptive_radius
@@ -49,9 +48,8 @@ from pipeline.upscaling.tiles import DEFAULT_TILE, TileEngine
 
 def make_photo(path: Path, megapixels: float, seed: int = 0) -> tuple[int, int]:
     """A JPEG with photo-like structure (smooth shapes plus fine texture) of about that size."""
-    w = int((megapixels * 1e6 * 3 / 2) ** 0.5)
-    h = int(megapixels * 1e6 / w)
-    Image.fromarray(photo_pixels(h, w, seed)).save(path, quality=92)
+    data, w, h = photo_jpeg(megapixels, seed)
+    path.write_bytes(data)
     return w, h
 
 
