@@ -57,7 +57,7 @@ def measure(stack: Stack, workers: int, jobs: int, megapixels: float, scale: int
     done: dict[str, float] = {}
     failed: dict[str, str] = {}
     lock = threading.Lock()
-    refusals = [0]
+    refusals, feed_error = [0], []
 
     def feed() -> None:
         for k, (data, _, _) in enumerate(uploads):
@@ -68,8 +68,9 @@ def measure(stack: Stack, workers: int, jobs: int, megapixels: float, scale: int
                     with lock:
                         accepted[json.loads(answer)["id"]] = time.perf_counter()
                     break
-                if code != 503:
-                    raise SystemExit(f"{stack.mode}: upload p{k}.jpg answered {code}: {answer[:300]!r}")
+                if code != 503:  # said by the main thread: an exception here would end only this one
+                    feed_error.append(f"{stack.mode}: upload p{k}.jpg answered {code}: {answer[:300]!r}")
+                    return
                 refusals[0] += 1
                 time.sleep(POLL_S)
 
@@ -87,6 +88,8 @@ def measure(stack: Stack, workers: int, jobs: int, megapixels: float, scale: int
             elif state not in ("queued", "running"):
                 failed[job] = f"{state}: {answer[:200]!r}"
         time.sleep(POLL_S)
+    if feed_error:
+        raise SystemExit(feed_error[0])
     if failed or len(done) < jobs:
         raise SystemExit(f"{stack.mode}: {len(done)} of {jobs} jobs done; failed: {failed}")
     seconds = max(done.values()) - min(accepted.values())
