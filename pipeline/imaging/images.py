@@ -147,13 +147,14 @@ class Decoded:
     warnings: tuple[str, ...] = ()  # what decoding changed that a user should know
 
 
+_SIXTEEN_BIT = ("I;16", "I;16B", "I;16L", "I;16N")
 # Modes `_to_8bit` narrows: their result is 8-bit, and a user with 16-bit scans must be told.
-WIDE_MODES = ("I;16", "I;16B", "I;16L", "I;16N", "I", "F")
+WIDE_MODES = (*_SIXTEEN_BIT, "I", "F")
 
 
 def _to_8bit(img: Image.Image) -> Image.Image:
     """Scale 16/32-bit single-channel images to 0..255 instead of clipping them."""
-    if img.mode in ("I;16", "I;16B", "I;16L", "I;16N"):
+    if img.mode in _SIXTEEN_BIT:
         arr = np.asarray(img, dtype=np.uint16)
         return Image.fromarray((arr >> 8).astype(np.uint8), "L")
     if img.mode == "I":
