@@ -21,12 +21,12 @@ from PIL import Image, ImageCms, ImageOps
 from pipeline.imaging.colour import convert_to_srgb, profile_space, srgb
 from pipeline.outputs import atomic_path
 
-IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif", ".tif", ".tiff"})
+IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".webp", ".avif", ".bmp", ".gif", ".tif", ".tiff"})
 # The only decoders ever run on a file. Pillow would otherwise pick among all its plugins
 # by content: a ".jpg" that is really EPS would be handed to Ghostscript where installed.
-ALLOWED_FORMATS = ("JPEG", "PNG", "WEBP", "GIF", "BMP", "TIFF")
+ALLOWED_FORMATS = ("JPEG", "PNG", "WEBP", "AVIF", "GIF", "BMP", "TIFF")
 # The suffix a stored file of each format gets (multi-picture JPEGs open as MPO).
-FORMAT_SUFFIX = {"JPEG": ".jpg", "MPO": ".jpg", "PNG": ".png", "WEBP": ".webp", "GIF": ".gif",
+FORMAT_SUFFIX = {"JPEG": ".jpg", "MPO": ".jpg", "PNG": ".png", "WEBP": ".webp", "AVIF": ".avif", "GIF": ".gif",
                  "BMP": ".bmp", "TIFF": ".tif"}
 DEFAULT_MAX_PIXELS = 60_000_000
 # Every decode goes through `open_image` with its own pixel cap, checked from the header. Pillow's

@@ -2,9 +2,9 @@
 
 `auto` keeps the input's family: a JPEG stays JPEG (at quality 95 with full-resolution
 chroma, 4:4:4, so the upscale is not lost to the encoder), a PNG stays PNG, a WebP stays
-WebP; anything else (GIF, BMP, TIFF) becomes PNG. A result the format cannot hold is refused
-before any work, with the reason: transparency in a JPEG, a side over 16,383 pixels in a WebP
-(65,535 in a JPEG).
+WebP; anything else (AVIF, GIF, BMP, TIFF: formats read, not written) becomes PNG. A
+result the format cannot hold is refused before any work, with the reason: transparency in a
+JPEG, a side over 16,383 pixels in a WebP (65,535 in a JPEG).
 
 PNG results stream: each band of rows is compressed while the next computes, so memory is
 bounded by the tile size. JPEG and WebP results are encoded whole by Pillow: the result is

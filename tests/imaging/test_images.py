@@ -83,7 +83,7 @@ def test_only_allowed_formats_are_ever_decoded(tmp_path, monkeypatch):
     with pytest.raises(BadImage) as e:
         decode(tmp_path / "photo.jpg")
     assert e.value.reason == "not_image"
-    assert "not an image in an allowed format (JPEG, PNG, WEBP, GIF, BMP, TIFF)" in str(e.value)
+    assert "not an image in an allowed format (JPEG, PNG, WEBP, AVIF, GIF, BMP, TIFF)" in str(e.value)
     assert opened == []
 
 

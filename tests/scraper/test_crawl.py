@@ -24,7 +24,7 @@ INDEX = """<!doctype html><html><head>
 <title>traps</title></head><body>
 <img src="/img/good1.png"><img src="/img/dup_of_good1.png">
 <img srcset="/img/small.jpg 100w, /img/large.jpg 800w" alt="responsive">
-<a href="/img/good3.webp">full size</a>
+<a href="/img/good3.webp">full size</a> <a href="/img/good6.avif">from a phone</a>
 <a href="page2.html">next</a> <a href="/private/secret.html">secret</a>
 <a href="/missing.html">gone</a> <a href="/error.html">broken</a> <a href="/loop">loop</a>
 <a href="http://offsite.invalid/elsewhere.html">offsite</a>
@@ -55,6 +55,7 @@ def trap_routes() -> Site:
     site.add("/img/small.jpg", content_type=jpeg, body=encoded(photo_like(70, 70, 2), "JPEG"))
     site.add("/img/large.jpg", content_type=jpeg, body=encoded(photo_like(90, 120, 3), "JPEG"))
     site.add("/img/good3.webp", content_type="image/webp", body=encoded(photo_like(72, 80, 4), "WEBP"))
+    site.add("/img/good6.avif", content_type="image/avif", body=encoded(photo_like(74, 78, 12), "AVIF"))
     site.add("/img/og.jpg", content_type=jpeg, body=encoded(photo_like(100, 64, 5), "JPEG"))
     site.add("/img/good4.png", content_type=png, body=png_bytes(66, 66, 6))
     site.add("/img/good5.png", content_type=png, body=png_bytes(67, 67, 7))
@@ -91,8 +92,10 @@ def test_site_crawl_keeps_good_images_and_reports_every_trap(tmp_path, trap_site
 
     stored = {r["url"].removeprefix(base) for r in rows}
     # The same bytes at two URLs: stored once, under the first URL in sorted order, both kept.
-    assert stored == {"/img/dup_of_good1.png", "/img/large.jpg", "/img/good3.webp", "/img/og.jpg",
+    assert stored == {"/img/dup_of_good1.png", "/img/large.jpg", "/img/good3.webp", "/img/good6.avif", "/img/og.jpg",
                       "/img/good4.png", "/img/good5.png"}
+    avif = next(r for r in rows if r["url"].endswith("/img/good6.avif"))
+    assert Path(avif["path"]).suffix == ".avif"  # stored under its format's suffix, read by the filter as any other
     good1 = next(r for r in rows if r["url"].endswith("/img/dup_of_good1.png"))
     assert good1["also_at"] == base + "/img/good1.png"
     assert (out / good1["path"]).read_bytes() == GOOD1
@@ -116,7 +119,7 @@ def test_site_crawl_keeps_good_images_and_reports_every_trap(tmp_path, trap_site
         "/img/slow.jpg": "timeout",
         "/img/redirect_to_file.jpg": "blocked scheme file",
     }
-    assert report["stored"] == 6
+    assert report["stored"] == 7
     assert sum(report["rejected"].values()) == len(reasons)
     # Never fetched: beyond max_depth, behind robots.txt, the smaller srcset candidate.
     for path in ("/page4.html", "/img/deep.png", "/private/secret.html", "/img/private.png", "/img/small.jpg"):

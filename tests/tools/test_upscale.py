@@ -73,6 +73,18 @@ def test_a_camera_jpeg_keeps_every_tag_but_orientation_and_comes_out_upright(tmp
     assert np.abs(np.asarray(result, float) - np.asarray(upright, float)).mean() < 8  # the untrained model is bicubic
 
 
+def test_a_phone_s_avif_is_read_with_its_metadata_and_written_upright_as_png(tmp_path, model_path, capsys):
+    """AVIF (what phones and the web now hand out) is read, not written: `auto` makes it a PNG."""
+    camera = Image.open(camera_jpeg(tmp_path / "cam.jpg", orientation=6))
+    camera.save(tmp_path / "IMG_0002.avif", exif=camera.info["exif"], xmp=camera.info["xmp"], quality=95)
+    status, _ = upscale(capsys, tmp_path / "IMG_0002.avif", "--out", tmp_path / "out", "--model", model_path)
+    assert status == 0
+    result = Image.open(tmp_path / "out" / "IMG_0002.png")
+    assert (result.format, result.size) == ("PNG", (2 * 40, 2 * 60))  # turned upright, doubled
+    after = exif_summary(result.info["exif"])
+    assert (after["Orientation"], after["Make"], after["GPSInfo"]["GPSLatitudeRef"]) == (1, "Canon", "N")
+
+
 @pytest.mark.parametrize(("fmt", "suffix", "extra"), [("webp", ".webp", ["--quality", "90"]), ("png", ".png", []),
                                                        ("jpeg", ".jpg", ["--quality", "80"])])
 def test_each_format_round_trips_pixels_and_metadata(tmp_path, model_path, capsys, fmt, suffix, extra):
