@@ -131,6 +131,14 @@ def test_formats_quality_and_metadata_are_the_cli_s_and_the_download_keeps_the_s
         assert (img.format, img.size) == ("WEBP", (80, 120))
         assert not img.info.get("exif")  # a photo's GPS is private: gone when asked
         assert webp["nearest_input"] is None
+        phone = io.BytesIO()  # a phone's AVIF: read, and written as PNG by auto
+        shot = Image.open(io.BytesIO(camera))
+        shot.save(phone, "AVIF", exif=shot.info["exif"], quality=95)
+        avif = wait(client, upload(client, phone.getvalue(), "cam.avif").json()["id"])
+        answer = client.get(f"/api/jobs/{avif['id']}/result")
+        assert (avif["status"], answer.headers["content-type"]) == ("done", "image/png")
+        assert unquote(answer.headers["content-disposition"]).endswith('cam_2x.png"')
+        assert Image.open(io.BytesIO(answer.content)).size == (80, 120)  # upright
         moved = wait(client, upload(client, camera, "cam.jpg", format="png", nearest_input="pillow").json()["id"])
         assert moved["nearest_input"] == "pillow"
         hedged = wait(client, upload(client, camera, "cam.jpg", format="png", nearest_input="unknown").json()["id"])
