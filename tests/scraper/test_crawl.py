@@ -95,7 +95,7 @@ def test_site_crawl_keeps_good_images_and_reports_every_trap(tmp_path, trap_site
     assert stored == {"/img/dup_of_good1.png", "/img/large.jpg", "/img/good3.webp", "/img/good6.avif", "/img/og.jpg",
                       "/img/good4.png", "/img/good5.png"}
     avif = next(r for r in rows if r["url"].endswith("/img/good6.avif"))
-    assert Path(avif["path"]).suffix == ".avif"  # stored under its format's suffix, read by the filter as any other
+    assert Path(avif["path"]).suffix == ".avif"  # stored under its format's suffix
     good1 = next(r for r in rows if r["url"].endswith("/img/dup_of_good1.png"))
     assert good1["also_at"] == base + "/img/good1.png"
     assert (out / good1["path"]).read_bytes() == GOOD1

@@ -83,6 +83,8 @@ def test_a_phone_s_avif_is_read_with_its_metadata_and_written_upright_as_png(tmp
     assert (result.format, result.size) == ("PNG", (2 * 40, 2 * 60))  # turned upright, doubled
     after = exif_summary(result.info["exif"])
     assert (after["Orientation"], after["Make"], after["GPSInfo"]["GPSLatitudeRef"]) == (1, "Canon", "N")
+    xmp = result.info.get("xmp") or result.info.get("XML:com.adobe.xmp")
+    assert "photographer" in (xmp.decode() if isinstance(xmp, bytes) else xmp)
 
 
 @pytest.mark.parametrize(("fmt", "suffix", "extra"), [("webp", ".webp", ["--quality", "90"]), ("png", ".png", []),
