@@ -29,6 +29,12 @@ def upscale(capsys, *args) -> tuple[int, str]:
     return status, err
 
 
+def xmp_text(img: Image.Image) -> str:
+    """The XMP packet a result carries, as text (PNG keeps it in an iTXt chunk, JPEG and WebP as bytes)."""
+    xmp = img.info.get("xmp") or img.info.get("XML:com.adobe.xmp")
+    return xmp.decode() if isinstance(xmp, bytes) else xmp
+
+
 def test_every_mode_round_trips_at_twice_the_size(tmp_path, model_path):
     """The one run in a process of its own: the command as a user types it."""
     icc = write_photo_modes(tmp_path / "in")
@@ -83,8 +89,7 @@ def test_a_phone_s_avif_is_read_with_its_metadata_and_written_upright_as_png(tmp
     assert (result.format, result.size) == ("PNG", (2 * 40, 2 * 60))  # turned upright, doubled
     after = exif_summary(result.info["exif"])
     assert (after["Orientation"], after["Make"], after["GPSInfo"]["GPSLatitudeRef"]) == (1, "Canon", "N")
-    xmp = result.info.get("xmp") or result.info.get("XML:com.adobe.xmp")
-    assert "photographer" in (xmp.decode() if isinstance(xmp, bytes) else xmp)
+    assert "photographer" in xmp_text(result)
 
 
 @pytest.mark.parametrize(("fmt", "suffix", "extra"), [("webp", ".webp", ["--quality", "90"]), ("png", ".png", []),
@@ -99,8 +104,7 @@ def test_each_format_round_trips_pixels_and_metadata(tmp_path, model_path, capsy
     assert result.size == (120, 80)
     assert exif_summary(result.info["exif"])["Make"] == "Canon"
     assert exif_summary(result.info["exif"])["GPSInfo"]["GPSLatitudeRef"] == "N"
-    xmp = result.info.get("xmp") or result.info.get("XML:com.adobe.xmp")
-    assert "photographer" in (xmp.decode() if isinstance(xmp, bytes) else xmp)
+    assert "photographer" in xmp_text(result)
     reference = Image.open(tmp_path / "o" / f"p{suffix}") if fmt == "png" else None
     if reference is not None:  # lossless: exactly what the model made
         status, _ = upscale(capsys, src, "--out", tmp_path / "o2", "--format", "png", "--strip-metadata",
